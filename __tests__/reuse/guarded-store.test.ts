@@ -1,0 +1,106 @@
+import { guardStore } from '../../src/reuse/guarded-store';
+import { MemorySessionStore } from '../../src/reuse/memory-store';
+import type { SessionStore } from '../../src/reuse/session-store';
+import { recordingLogger } from '../helpers/recording-logger';
+
+const SECRET = 'eyJhbGciOiJIUzI1NiJ9.secret-token-value';
+
+const throwing: Required<SessionStore> = {
+  get: () => {
+    throw new Error('sync failure');
+  },
+  set: () => Promise.reject(new Error('connection refused')),
+  delete: () => Promise.reject(new Error('connection refused')),
+  add: () => {
+    throw new Error('sync failure');
+  },
+};
+
+const hanging: Required<SessionStore> = {
+  get: () => new Promise(() => undefined),
+  set: () => new Promise(() => undefined),
+  delete: () => new Promise(() => undefined),
+  add: () => new Promise(() => undefined),
+};
+
+describe('guardStore', () => {
+  it.each([
+    ['throws or rejects', throwing, /sync failure|connection refused/],
+    ['hangs past the timeout', hanging, /timed out after 30 ms/],
+  ])('degrades every operation when the store %s, with one warning each', async (_, inner, reason) => {
+    const { logger, lines, warns } = recordingLogger();
+    const store = guardStore(inner, { timeoutMs: 30, logger, what: 'session reuse' });
+
+    await expect(store.get('k')).resolves.toBeUndefined();
+    await expect(store.set('k', SECRET, 1000)).resolves.toBeUndefined();
+    await expect(store.delete('k')).resolves.toBeUndefined();
+    await expect(store.add?.('k', SECRET, 1000)).resolves.toBe(true);
+
+    expect(lines).toHaveLength(4);
+    expect(warns().map((line) => line.fields.op)).toEqual(['get', 'set', 'delete', 'add']);
+    for (const line of warns()) {
+      expect(line.message).toMatch(/^session reuse: store failed, continuing without it: /);
+      expect(String(line.fields.err)).toMatch(reason);
+    }
+    expect(JSON.stringify(lines)).not.toContain(SECRET);
+  });
+
+  it('gives up on a hanging call after about timeoutMs', async () => {
+    const { logger } = recordingLogger();
+    const store = guardStore(hanging, { timeoutMs: 50, logger, what: 'x' });
+    const started = Date.now();
+    await store.get('k');
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(45);
+    expect(elapsed).toBeLessThan(1000);
+  });
+
+  it('passes a working store through without logging', async () => {
+    const { logger, lines } = recordingLogger();
+    const store = guardStore(new MemorySessionStore(), { logger, what: 'x' });
+    await store.set('k', 'v', 10_000);
+    await expect(store.get('k')).resolves.toBe('v');
+    await expect(store.add?.('k', 'w', 10_000)).resolves.toBe(false);
+    await store.delete('k');
+    await expect(store.get('k')).resolves.toBeUndefined();
+    expect(lines).toHaveLength(0);
+  });
+
+  it('offers add only when the store does', () => {
+    const { logger } = recordingLogger();
+    const { add: _, ...withoutAdd } = throwing;
+    expect(guardStore(withoutAdd, { logger, what: 'x' }).add).toBeUndefined();
+    expect(typeof guardStore(throwing, { logger, what: 'x' }).add).toBe('function');
+  });
+
+  it('clears its timer once the call settles', async () => {
+    jest.useFakeTimers();
+    try {
+      const { logger } = recordingLogger();
+      const store = guardStore(new MemorySessionStore(), { timeoutMs: 60_000, logger, what: 'x' });
+      await store.set('k', 'v', 1000);
+      await store.get('k');
+      expect(jest.getTimerCount()).toBe(0);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('does not leave a late rejection unhandled', async () => {
+    const unhandled = jest.fn();
+    process.on('unhandledRejection', unhandled);
+    try {
+      const { logger, warns } = recordingLogger();
+      const late: SessionStore = {
+        ...hanging,
+        get: () => new Promise((_, reject) => setTimeout(() => reject(new Error('late')), 40)),
+      };
+      await expect(guardStore(late, { timeoutMs: 10, logger, what: 'x' }).get('k')).resolves.toBeUndefined();
+      await new Promise((resolve) => setTimeout(resolve, 80));
+      expect(unhandled).not.toHaveBeenCalled();
+      expect(warns()).toHaveLength(1);
+    } finally {
+      process.off('unhandledRejection', unhandled);
+    }
+  });
+});

@@ -1,0 +1,8 @@
+/** The Resurs stand-in: a local HTTP server that imitates Resurs' Create Session API and friends. */
+export { startStandIn } from './server';
+export * from './constants';
+export type * from './types';
+export { FOREIGN_SCRIPT_URL } from './sessions';
+export { defaultStatusBody } from './faults';
+export { PAYMENT_METHOD_CATALOG, groupsFor, type PaymentMethodGroup, type PaymentMethodType, type CustomerType } from './payment-methods';
+export { PAYMENT_ELEMENTS_SCRIPT } from './payment-elements-script';

@@ -1,0 +1,205 @@
+/**
+ * `auth: {clientId, clientSecret, tokenUrl, scope?, store?}`: Resurs' OAuth2 client-credentials
+ * flow. The token is cached until shortly before it expires, concurrent requests share one
+ * fetch, and with a `store` several instances share one token (one fetch per lifetime between
+ * them). A failed fetch is never cached.
+ */
+import { createHash } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import type { AxiosInstance } from 'axios';
+import { ResursCheckoutError } from '../errors';
+import type { ClientCredentialsAuth } from '../options';
+import { DEFAULTS } from '../options';
+import type { Logger } from '../logger';
+import { UpstreamFailure, statusFailure, transportFailure } from '../resurs/failure';
+import { guardStore } from '../reuse/guarded-store';
+import type { SessionStore } from '../reuse/session-store';
+import { createSingleFlight } from '../reuse/single-flight';
+import { untilAborted } from '../resilience/abort';
+import type { TokenContext, TokenSource } from './token-source';
+
+interface CachedToken {
+  token: string;
+  /** When to stop using it (ms since epoch): shortly before it expires. */
+  refreshAt: number;
+}
+
+/** OAuth2 error codes we may repeat in a log line (never the raw body). */
+const OAUTH_ERRORS = new Set([
+  'invalid_request',
+  'invalid_client',
+  'invalid_grant',
+  'unauthorized_client',
+  'unsupported_grant_type',
+  'invalid_scope',
+]);
+
+/** Use a token until this long before it expires: a tenth of its life, at most one minute. */
+export function refreshAtFor(issuedAt: number, expiresAt: number): number {
+  const lifetime = expiresAt - issuedAt;
+  return expiresAt - Math.min(60_000, Math.max(0, lifetime / 10));
+}
+
+/** Reads the token endpoint's answer; the earlier of `expires_in` and the JWT's `exp` wins. */
+export function parseTokenAnswer(text: string, issuedAt: number): CachedToken | undefined {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof body !== 'object' || body === null) return undefined;
+  const { access_token: token, expires_in: expiresIn } = body as Record<string, unknown>;
+  if (typeof token !== 'string' || token.length === 0) return undefined;
+  const candidates: number[] = [];
+  if (typeof expiresIn === 'number' && expiresIn > 0) candidates.push(issuedAt + expiresIn * 1000);
+  const payload = jwt.decode(token);
+  if (payload && typeof payload === 'object' && typeof payload.exp === 'number') candidates.push(payload.exp * 1000);
+  // Neither says: assume the documented hour is not guaranteed and use it for five minutes.
+  const expiresAt = candidates.length > 0 ? Math.min(...candidates) : issuedAt + 5 * 60_000;
+  return { token, refreshAt: refreshAtFor(issuedAt, expiresAt) };
+}
+
+function oauthErrorCode(text: string): string | undefined {
+  try {
+    const code = (JSON.parse(text) as { error?: unknown }).error;
+    return typeof code === 'string' && OAUTH_ERRORS.has(code) ? code : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface ClientCredentialsDeps {
+  http: AxiosInstance;
+  /** Time limit of one token request. */
+  timeoutMs: number;
+  logger: Logger;
+  now?: () => number;
+}
+
+export function createClientCredentialsSource(auth: ClientCredentialsAuth, deps: ClientCredentialsDeps): TokenSource {
+  const now = deps.now ?? Date.now;
+  const scope = auth.scope ?? DEFAULTS.scope;
+  const form = new URLSearchParams({
+    grant_type: 'client_credentials',
+    client_id: auth.clientId,
+    client_secret: auth.clientSecret,
+    scope,
+  }).toString();
+  const storeKey =
+    'token:' + createHash('sha256').update(JSON.stringify([auth.tokenUrl, auth.clientId, scope])).digest('base64url');
+  const store: SessionStore | undefined =
+    auth.store && guardStore(auth.store, { logger: deps.logger, what: 'token sharing' });
+  const singleFlight = createSingleFlight<CachedToken>();
+  let cached: CachedToken | undefined;
+
+  async function requestToken(log: Logger): Promise<CachedToken> {
+    const issuedAt = now();
+    const timer = new AbortController();
+    const timeout = setTimeout(() => timer.abort(), deps.timeoutMs);
+    let failure: UpstreamFailure | undefined;
+    let answer: CachedToken | undefined;
+    try {
+      const response = await deps.http.post<string>(auth.tokenUrl, form, {
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        signal: timer.signal,
+      });
+      if (response.status >= 200 && response.status < 300) {
+        answer = parseTokenAnswer(response.data, issuedAt);
+        if (!answer) failure = new UpstreamFailure('invalid', 'the token endpoint answered without a usable access_token');
+      } else {
+        failure = statusFailure(response, 'the token endpoint');
+        const oauthError = response.status < 500 ? oauthErrorCode(response.data) : undefined;
+        log.error(
+          { tokenStatus: response.status, ...(oauthError ? { oauthError } : {}) },
+          response.status >= 500
+            ? 'Resurs token endpoint failed; no token fetched.'
+            : 'Resurs refused the client credentials: check auth.clientId, auth.clientSecret, auth.scope and auth.tokenUrl.',
+        );
+      }
+    } catch (error) {
+      failure = transportFailure(error, 'the token endpoint', timer.signal.aborted);
+    } finally {
+      clearTimeout(timeout);
+    }
+    if (answer) {
+      log.info({ latencyMs: now() - issuedAt }, 'Fetched a Resurs access token.');
+      return answer;
+    }
+    throw tokenError(failure!, log);
+  }
+
+  /** With a store: another instance may hold a fresh token; take a lock so one fetches. */
+  async function sharedToken(log: Logger): Promise<CachedToken> {
+    if (!store) return requestToken(log);
+    const fromStore = await readStored();
+    if (fromStore) return fromStore;
+    const lockKey = storeKey + ':lock';
+    const locked = store.add ? await store.add(lockKey, '1', deps.timeoutMs) : true;
+    if (!locked) {
+      // Someone else is fetching: wait for their token, within the token timeout.
+      const until = now() + deps.timeoutMs;
+      while (now() < until) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+        const token = await readStored();
+        if (token) return token;
+      }
+    }
+    try {
+      const fresh = await requestToken(log);
+      await store.set(storeKey, JSON.stringify(fresh), Math.max(1, fresh.refreshAt - now()));
+      return fresh;
+    } finally {
+      if (locked && store.add) await store.delete(lockKey);
+    }
+  }
+
+  async function readStored(): Promise<CachedToken | undefined> {
+    const text = await store!.get(storeKey);
+    if (!text) return undefined;
+    try {
+      const value = JSON.parse(text) as CachedToken;
+      return typeof value.token === 'string' && typeof value.refreshAt === 'number' && value.refreshAt > now() ? value : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  return {
+    refreshable: true,
+    invalidate(token) {
+      if (cached?.token === token) cached = undefined;
+      if (store) void store.delete(storeKey);
+    },
+    async getToken(context: TokenContext) {
+      if (cached && cached.refreshAt > now()) return cached.token;
+      // The shared fetch is not tied to one request: each waiter stops at its own signal.
+      const shared = singleFlight('token', async () => {
+        const fresh = await sharedToken(context.log);
+        cached = fresh;
+        return fresh;
+      });
+      const token = await untilAborted(shared, context.signal);
+      return token.token;
+    },
+  };
+}
+
+/** Maps a failed token fetch to the contract's answer. */
+function tokenError(failure: UpstreamFailure, log: Logger): ResursCheckoutError {
+  if (failure.kind === 'timeout') {
+    log.warn({}, 'Resurs token endpoint did not answer in time.');
+    return new ResursCheckoutError('upstream_timeout', 'Resurs did not answer in time. Try again shortly.', { cause: failure });
+  }
+  if (failure.kind === 'network' || (failure.status !== undefined && failure.status >= 500)) {
+    if (failure.kind === 'network') log.warn({ reason: failure.message }, 'Resurs token endpoint could not be reached.');
+    return new ResursCheckoutError('upstream_unavailable', 'Resurs is unavailable right now. Try again shortly.', {
+      cause: failure,
+      ...(failure.retryAfterMs !== undefined ? { retryAfter: failure.retryAfterMs / 1000 } : {}),
+    });
+  }
+  if (failure.kind !== 'status') log.error({ reason: failure.message }, 'Resurs token endpoint answered something unusable.');
+  return new ResursCheckoutError('upstream_error', 'Resurs refused the shop\'s credentials. The shop needs to check its Resurs set-up.', {
+    cause: failure,
+  });
+}

@@ -1,0 +1,25 @@
+/**
+ * The token-source seam: the client asks for a JWT per attempt and tells the source when
+ * Resurs refused one. Three sources fit behind it: a static JWT, client credentials, and the
+ * merchant's own function.
+ */
+import type { Logger } from '../logger';
+
+/** What a token source gets for one request. */
+export interface TokenContext {
+  /** Aborted when the request's deadline passes or the storefront goes away. */
+  signal: AbortSignal;
+  /** Milliseconds this fetch may take at most. */
+  timeoutMs: number;
+  /** The request's logger (carries the request id). */
+  log: Logger;
+}
+
+/** Gives the Resurs client a merchant JWT. Rejects with a ResursCheckoutError. */
+export interface TokenSource {
+  getToken(context: TokenContext): Promise<string>;
+  /** True when fetching again after a 401 can yield a different, valid token. */
+  readonly refreshable: boolean;
+  /** Resurs refused `token` (401): forget it so the next getToken fetches a new one. */
+  invalidate(token: string): void;
+}

@@ -1,0 +1,36 @@
+/**
+ * express-resurs-checkout: Resurs Bank checkout for any Express shop.
+ * The public exports, and nothing else.
+ */
+export { createCheckoutRouter } from './router';
+export { createResursClient } from './resurs/client';
+export type { ResursClient, CreateSessionInput, CreateSessionContext } from './resurs/client';
+export { optionsFromEnv } from './env';
+export type { ResursEnv } from './env';
+export { RESURS_MOCK_BASE_URL } from './options';
+export type {
+  AuthOptions,
+  BreakerOptions,
+  CampaignPredicate,
+  CampaignRule,
+  CampaignWindow,
+  CheckoutErrorEvent,
+  CheckoutRouterOptions,
+  ClientCredentialsAuth,
+  RateLimitOptions,
+  ResursClientOptions,
+  ReuseOptions,
+  SessionCreatedEvent,
+  StaticTokenAuth,
+  TokenFunctionAuth,
+} from './options';
+export type { CheckoutSession } from './resurs/session';
+export { ConfigError, ResursCheckoutError, ERROR_STATUS } from './errors';
+export type { ErrorCode, FieldError } from './errors';
+export type { ProblemBody } from './problem';
+export type { Logger } from './logger';
+export { MemorySessionStore } from './reuse/memory-store';
+export type { MemorySessionStoreOptions } from './reuse/memory-store';
+export { RedisSessionStore } from './reuse/redis-store';
+export type { RedisSessionStoreOptions, SendCommandFn } from './reuse/redis-store';
+export type { SessionStore } from './reuse/session-store';

@@ -1,0 +1,440 @@
+/**
+ * The options a merchant passes, their joi schemas, and their defaults.
+ * Validated once, when a factory is called: every problem is listed in one ConfigError,
+ * each saying what to change, and no value (which may be a secret) is ever echoed.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import Joi from 'joi';
+import type { Request } from 'express';
+import type { Options as RateLimitLibraryOptions } from 'express-rate-limit';
+import { ConfigError } from './errors';
+import type { ResursCheckoutError } from './errors';
+import type { Logger } from './logger';
+import { silentLogger } from './logger';
+import type { CheckoutSession } from './resurs/session';
+import type { SessionStore } from './reuse/session-store';
+import { CAMPAIGN_PATTERN } from './request';
+import { isLoopbackHost } from './net';
+
+/** The documented Resurs mock base URL; the default `baseUrl`. */
+export const RESURS_MOCK_BASE_URL = 'https://api.checkout.int.resurs.cloud/mock/payment/public/v1';
+
+/** A merchant JWT used as is. It cannot be refreshed: when it expires, requests answer 502. */
+export interface StaticTokenAuth {
+  /** The merchant JWT (checked to be a JWT at start-up; never logged). */
+  token: string;
+}
+
+/** Resurs' OAuth2 client-credentials flow; tokens are cached and shared. */
+export interface ClientCredentialsAuth {
+  /** OAuth2 client id from Resurs. */
+  clientId: string;
+  /** OAuth2 client secret from Resurs (never logged). */
+  clientSecret: string;
+  /** Token endpoint, e.g. `https://apigw.resurs.com/api/oauth2/token`. */
+  tokenUrl: string;
+  /** OAuth2 scope. Default `merchant-api` (`mock-merchant-api` for the mock). */
+  scope?: string;
+  /** Share tokens between instances (e.g. a `RedisSessionStore`). Default: this process only. */
+  store?: SessionStore;
+}
+
+/** Your own token source, called per request and once more after a 401. */
+export interface TokenFunctionAuth {
+  /** Returns a merchant JWT. */
+  getToken: () => string | Promise<string>;
+}
+
+/** How the router authenticates to Resurs. */
+export type AuthOptions = StaticTokenAuth | ClientCredentialsAuth | TokenFunctionAuth;
+
+/** A campaign's time window; either end may be left open. */
+export interface CampaignWindow {
+  /** The campaign is refused before this instant (`campaign_not_started`). */
+  validFrom?: Date | string;
+  /** The campaign is refused from this instant on (`campaign_expired`). */
+  validUntil?: Date | string;
+}
+
+/** Decides whether the storefront may ask for `campaign`. */
+export type CampaignPredicate = (campaign: string, req: Request) => boolean | Promise<boolean>;
+
+/** The campaign rule: an allow-list, names with time windows, or a predicate. */
+export type CampaignRule = readonly string[] | Readonly<Record<string, CampaignWindow>> | CampaignPredicate;
+
+/** Circuit-breaker settings. */
+export interface BreakerOptions {
+  /** Consecutive failed attempts (connection error, timeout, 5xx, 429) that open the breaker. */
+  failureThreshold: number;
+  /** How long the open breaker answers 503 at once before one probe goes through. */
+  resetAfterMs: number;
+}
+
+/** Session reuse: give a shopper back the session already made for them. */
+export interface ReuseOptions {
+  /** Who the session is for (a cart or shopper id); `undefined` (or a throw) means no reuse. */
+  key: (req: Request, campaign: string | undefined) => string | undefined;
+  /** Where sessions are kept. Default: a `MemorySessionStore` in this process. */
+  store?: SessionStore;
+  /** A stored session is reused only while it has more than this many seconds left. Default 60. */
+  marginSeconds?: number;
+}
+
+/** express-rate-limit options; its `handler` is replaced by the 429 problem answer. */
+export type RateLimitOptions = Partial<Omit<RateLimitLibraryOptions, 'handler'>>;
+
+/** What `onSessionCreated` receives. */
+export interface SessionCreatedEvent {
+  session: CheckoutSession;
+  campaign: string | undefined;
+  requestId: string;
+  /** True when the session came from the reuse store (or a shared in-flight call). */
+  reused: boolean;
+  durationMs: number;
+}
+
+/** What `onError` receives. */
+export interface CheckoutErrorEvent {
+  error: ResursCheckoutError;
+  campaign: string | undefined;
+  requestId: string;
+}
+
+/** Options of `createResursClient`: the upstream call without Express. */
+export interface ResursClientOptions {
+  /** Your Resurs store id (URL-encoded into the path). */
+  storeId: string;
+  /** Resurs API base URL: `https:`, or `http:` on a loopback host. Default `RESURS_MOCK_BASE_URL`. */
+  baseUrl?: string;
+  /** A JWT, client credentials, or a token function. */
+  auth: AuthOptions;
+  /** Time limit of one upstream attempt, in ms. Default 10000. */
+  timeoutMs?: number;
+  /** The whole request's budget (attempts, token fetch, backoff), in ms. Default 15000. */
+  deadlineMs?: number;
+  /** Extra attempts on retryable failures. Default 2. */
+  retries?: number;
+  /** Circuit breaker, or `false` to turn it off. Default `{failureThreshold: 5, resetAfterMs: 10000}`. */
+  breaker?: BreakerOptions | false;
+  /** Origins `embed.src` may come from. Default: any `https:` origin. */
+  allowedScriptOrigins?: string[];
+  /** A pino-compatible logger. Default: silent. */
+  logger?: Logger;
+  /** Agent for `http:` upstreams (loopback only). Default: a shared keep-alive agent. */
+  httpAgent?: http.Agent;
+  /** Agent for `https:` upstreams (proxies, tuned pools). Default: a shared keep-alive agent. */
+  httpsAgent?: https.Agent;
+}
+
+/** Options of `createCheckoutRouter`. */
+export interface CheckoutRouterOptions extends ResursClientOptions {
+  /** Which campaigns the storefront may ask for. Default: any well-formed campaign. */
+  campaigns?: CampaignRule;
+  /** The route path. Default `/checkout/session`. */
+  path?: string;
+  /** Reuse sessions per shopper and campaign. Default: off. */
+  reuse?: ReuseOptions;
+  /** Per-client rate limit (express-rate-limit options). Default: off. */
+  rateLimit?: RateLimitOptions;
+  /** Called after each successful answer (metrics). Errors thrown here are logged, not sent. */
+  onSessionCreated?: (event: SessionCreatedEvent) => void;
+  /** Called for each problem answer (alerts). Errors thrown here are logged, not sent. */
+  onError?: (event: CheckoutErrorEvent) => void;
+}
+
+/** Client options with every default filled in. */
+export interface ResolvedClientOptions {
+  storeId: string;
+  baseUrl: string;
+  auth: AuthOptions;
+  timeoutMs: number;
+  deadlineMs: number;
+  retries: number;
+  breaker: BreakerOptions | false;
+  allowedScriptOrigins: string[] | undefined;
+  logger: Logger;
+  httpAgent: http.Agent | undefined;
+  httpsAgent: https.Agent | undefined;
+}
+
+/** Router options with every default filled in. */
+export interface ResolvedRouterOptions extends ResolvedClientOptions {
+  campaigns: CampaignRule | undefined;
+  path: string;
+  reuse: ReuseOptions | undefined;
+  rateLimit: RateLimitOptions | undefined;
+  onSessionCreated: ((event: SessionCreatedEvent) => void) | undefined;
+  onError: ((event: CheckoutErrorEvent) => void) | undefined;
+}
+
+export const DEFAULTS = {
+  baseUrl: RESURS_MOCK_BASE_URL,
+  path: '/checkout/session',
+  timeoutMs: 10_000,
+  deadlineMs: 15_000,
+  retries: 2,
+  breaker: { failureThreshold: 5, resetAfterMs: 10_000 },
+  marginSeconds: 60,
+  scope: 'merchant-api',
+} as const;
+
+const CLIENT_KEYS = [
+  'storeId',
+  'baseUrl',
+  'auth',
+  'timeoutMs',
+  'deadlineMs',
+  'retries',
+  'breaker',
+  'allowedScriptOrigins',
+  'logger',
+  'httpAgent',
+  'httpsAgent',
+] as const;
+const ROUTER_ONLY_KEYS = ['campaigns', 'path', 'reuse', 'rateLimit', 'onSessionCreated', 'onError'] as const;
+
+// ---- custom checks ------------------------------------------------------------------------
+
+function parseUrl(value: string): URL | undefined {
+  try {
+    return new URL(value);
+  } catch {
+    return undefined;
+  }
+}
+
+/** `https:`, or `http:` on a loopback host. */
+const secureUrl = Joi.string().custom((value: string, helpers) => {
+  const url = parseUrl(value);
+  if (!url) return helpers.error('url.invalid');
+  if (url.protocol === 'https:') return value;
+  if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) return value;
+  return helpers.error('url.insecure');
+});
+
+const origin = Joi.string().custom((value: string, helpers) => {
+  const url = parseUrl(value);
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.origin !== value.replace(/\/$/, '')) {
+    return helpers.error('origin.invalid');
+  }
+  return url.origin;
+});
+
+const instant = Joi.alternatives().try(Joi.date().iso(), Joi.date()).messages({
+  'alternatives.match': '{{#label}} must be a Date or an ISO 8601 string such as "2026-12-01T00:00:00Z"',
+});
+
+const campaignName = Joi.string().pattern(CAMPAIGN_PATTERN);
+
+const storeShape = Joi.object({
+  get: Joi.function().required(),
+  set: Joi.function().required(),
+  delete: Joi.function().required(),
+}).unknown(true);
+
+const AUTH_FORMS = ['token', 'getToken', 'clientId'] as const;
+const CREDENTIAL_KEYS = ['clientId', 'clientSecret', 'tokenUrl', 'scope', 'store'];
+
+const authSchema = Joi.object({
+  token: Joi.string().min(1),
+  getToken: Joi.function(),
+  clientId: Joi.string().min(1),
+  clientSecret: Joi.string().min(1),
+  tokenUrl: secureUrl,
+  scope: Joi.string().min(1),
+  store: storeShape,
+})
+  .xor(...AUTH_FORMS)
+  .with('clientId', ['clientSecret', 'tokenUrl'])
+  .without('token', ['getToken', ...CREDENTIAL_KEYS])
+  .without('getToken', ['token', ...CREDENTIAL_KEYS]);
+
+const clientKeys = {
+  storeId: Joi.string().min(1).max(256).required(),
+  baseUrl: secureUrl.default(DEFAULTS.baseUrl),
+  auth: authSchema.required(),
+  timeoutMs: Joi.number().integer().min(1).max(600_000).default(DEFAULTS.timeoutMs),
+  deadlineMs: Joi.number().integer().min(1).max(600_000).default(DEFAULTS.deadlineMs),
+  retries: Joi.number().integer().min(0).max(10).default(DEFAULTS.retries),
+  breaker: Joi.alternatives()
+    .try(
+      Joi.valid(false),
+      Joi.object({
+        failureThreshold: Joi.number().integer().min(1).required(),
+        resetAfterMs: Joi.number().integer().min(1).required(),
+      }),
+    )
+    .default(DEFAULTS.breaker),
+  allowedScriptOrigins: Joi.array().items(origin).min(1),
+  logger: Joi.object({
+    debug: Joi.function().required(),
+    info: Joi.function().required(),
+    warn: Joi.function().required(),
+    error: Joi.function().required(),
+  })
+    .unknown(true)
+    .default(silentLogger),
+  httpAgent: Joi.object().instance(http.Agent),
+  httpsAgent: Joi.object().instance(https.Agent),
+};
+
+const routerKeys = {
+  ...clientKeys,
+  campaigns: Joi.alternatives().try(
+    Joi.array().items(campaignName).min(1),
+    Joi.function(),
+    Joi.object()
+      .pattern(campaignName, Joi.object({ validFrom: instant, validUntil: instant }))
+      .min(1),
+  ),
+  path: Joi.string().pattern(/^\//).default(DEFAULTS.path),
+  reuse: Joi.object({
+    key: Joi.function().required(),
+    store: storeShape,
+    marginSeconds: Joi.number().min(0).default(DEFAULTS.marginSeconds),
+  }),
+  rateLimit: Joi.object().unknown(true),
+  onSessionCreated: Joi.function(),
+  onError: Joi.function(),
+};
+
+const clientSchema = Joi.object(clientKeys).required();
+const routerSchema = Joi.object(routerKeys).required();
+
+// ---- messages ----------------------------------------------------------------------------
+
+/** What to do about a problem at `path`, in the merchant's words. Never includes the value. */
+const HINTS: Record<string, string> = {
+  storeId: 'set `storeId` to your Resurs store id (a non-empty string)',
+  baseUrl:
+    'set `baseUrl` to an absolute https: URL such as RESURS_MOCK_BASE_URL (http: is allowed only for 127.0.0.1, localhost or ::1)',
+  auth: 'set `auth` to {token} (a merchant JWT), {clientId, clientSecret, tokenUrl, scope?} or {getToken}',
+  'auth.token': 'set `auth.token` to the merchant JWT Resurs gave you',
+  'auth.getToken': '`auth.getToken` must be a function returning the JWT (or a promise of it)',
+  'auth.clientId': 'set `auth.clientId` to your Resurs OAuth2 client id',
+  'auth.clientSecret': 'set `auth.clientSecret` to your Resurs OAuth2 client secret',
+  'auth.tokenUrl':
+    'set `auth.tokenUrl` to the https: token endpoint, e.g. https://apigw.integration.resurs.com/api/oauth2/token',
+  'auth.scope': '`auth.scope` must be a non-empty string such as "merchant-api"',
+  'auth.store': '`auth.store` must be a SessionStore ({get, set, delete}), e.g. a RedisSessionStore',
+  timeoutMs: '`timeoutMs` must be a whole number of milliseconds between 1 and 600000',
+  deadlineMs: '`deadlineMs` must be a whole number of milliseconds between 1 and 600000',
+  retries: '`retries` must be a whole number from 0 to 10',
+  breaker: '`breaker` must be {failureThreshold, resetAfterMs} (whole numbers ≥ 1) or false',
+  allowedScriptOrigins: '`allowedScriptOrigins` must be a non-empty list of origins such as "https://static.resurs.cloud"',
+  logger: '`logger` must have debug, info, warn and error functions (pino fits)',
+  httpAgent: '`httpAgent` must be an http.Agent',
+  httpsAgent: '`httpsAgent` must be an https.Agent',
+  campaigns:
+    '`campaigns` must be a list of names, an object {NAME: {validFrom?, validUntil?}}, or a function (campaign, req) => boolean; names are 1-64 characters of A-Z a-z 0-9 _ -',
+  path: '`path` must be a string starting with "/"',
+  reuse: '`reuse` must be {key: (req, campaign) => string | undefined, store?, marginSeconds?}',
+  'reuse.key': '`reuse.key` must be a function (req, campaign) => string | undefined',
+  'reuse.store': '`reuse.store` must be a SessionStore ({get, set, delete})',
+  'reuse.marginSeconds': '`reuse.marginSeconds` must be a number ≥ 0',
+  rateLimit: '`rateLimit` must be an object of express-rate-limit options, e.g. {windowMs: 60000, limit: 20}',
+  onSessionCreated: '`onSessionCreated` must be a function',
+  onError: '`onError` must be a function',
+};
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+      previous = current;
+    }
+  }
+  return row[b.length]!;
+}
+
+function suggest(key: string, known: readonly string[]): string {
+  const best = known
+    .map((k) => ({ k, d: editDistance(key.toLowerCase(), k.toLowerCase()) }))
+    .sort((x, y) => x.d - y.d)[0];
+  return best && best.d <= Math.max(2, Math.floor(key.length / 3)) ? ` Did you mean \`${best.k}\`?` : '';
+}
+
+function describe(detail: Joi.ValidationErrorItem, known: readonly string[], forClient: boolean): string {
+  const path = detail.path.map(String).join('.');
+  const top = String(detail.path[0] ?? '');
+  if (detail.type === 'object.unknown') {
+    const key = String(detail.path[detail.path.length - 1]);
+    if (detail.path.length === 1 && forClient && (ROUTER_ONLY_KEYS as readonly string[]).includes(key)) {
+      return `\`${key}\` is an option of createCheckoutRouter, not of createResursClient: leave it out here.`;
+    }
+    if (top === 'auth') {
+      return `\`${path}\` does not belong in this form of \`auth\`: use {token}, {clientId, clientSecret, tokenUrl, scope?, store?} or {getToken}, not a mix.`;
+    }
+    const siblings = detail.path.length === 1 ? known : [];
+    return `\`${path}\` is not an option.${suggest(key, siblings)} Remove it or fix its name (unknown options are refused so a typo cannot silently switch a rule off).`;
+  }
+  if (detail.type === 'object.with') {
+    const peer = `auth.${String(detail.context?.peer)}`;
+    return `\`${peer}\` is required with \`auth.clientId\`: ${HINTS[peer] ?? 'set it'}.`;
+  }
+  if (detail.type === 'object.missing' || detail.type === 'object.xor' || detail.type === 'object.without') {
+    return `\`auth\` must take exactly one form: ${HINTS.auth}.`;
+  }
+  if (detail.type === 'any.required') return `\`${path}\` is required: ${HINTS[path] ?? HINTS[top] ?? 'set it'}.`;
+  const hint = HINTS[path] ?? HINTS[path.replace(/\.\d+$/, '')] ?? HINTS[top];
+  return `\`${path || 'options'}\` is invalid: ${hint ?? 'see the options table in the README'}.`;
+}
+
+function validate<T>(schema: Joi.ObjectSchema, input: unknown, forClient: boolean): T {
+  if (input === null || typeof input !== 'object') {
+    throw new ConfigError(['options must be an object such as {storeId, auth}; see the README snippet.']);
+  }
+  const known: readonly string[] = forClient ? CLIENT_KEYS : [...CLIENT_KEYS, ...ROUTER_ONLY_KEYS];
+  const { value, error } = schema.validate(input, { abortEarly: false, convert: true });
+  if (error) {
+    const problems = [...new Set(error.details.map((d) => describe(d, known, forClient)))];
+    throw new ConfigError(problems);
+  }
+  return value as T;
+}
+
+/** Validates `createResursClient` options and fills in defaults. Throws ConfigError. */
+export function resolveClientOptions(input: ResursClientOptions): ResolvedClientOptions {
+  const value = validate<ResursClientOptions>(clientSchema, input, true);
+  return resolveClient(value, input);
+}
+
+/** Validates `createCheckoutRouter` options and fills in defaults. Throws ConfigError. */
+export function resolveRouterOptions(input: CheckoutRouterOptions): ResolvedRouterOptions {
+  const value = validate<CheckoutRouterOptions>(routerSchema, input, false);
+  return {
+    ...resolveClient(value, input),
+    campaigns: input.campaigns,
+    path: value.path ?? DEFAULTS.path,
+    reuse: input.reuse && { ...input.reuse, marginSeconds: input.reuse.marginSeconds ?? DEFAULTS.marginSeconds },
+    rateLimit: input.rateLimit,
+    onSessionCreated: input.onSessionCreated,
+    onError: input.onError,
+  };
+}
+
+/**
+ * Primitives come from joi's validated copy (defaults, conversions); objects come from the
+ * caller's own options, because joi clones objects and a store, logger or agent must stay the
+ * very instance the merchant passed.
+ */
+function resolveClient(value: ResursClientOptions, input: ResursClientOptions): ResolvedClientOptions {
+  return {
+    storeId: value.storeId,
+    baseUrl: (value.baseUrl ?? DEFAULTS.baseUrl).replace(/\/+$/, ''),
+    auth: input.auth,
+    timeoutMs: value.timeoutMs ?? DEFAULTS.timeoutMs,
+    deadlineMs: value.deadlineMs ?? DEFAULTS.deadlineMs,
+    retries: value.retries ?? DEFAULTS.retries,
+    breaker: value.breaker ?? { ...DEFAULTS.breaker },
+    allowedScriptOrigins: value.allowedScriptOrigins,
+    logger: input.logger ?? silentLogger,
+    httpAgent: input.httpAgent,
+    httpsAgent: input.httpsAgent,
+  };
+}
