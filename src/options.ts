@@ -6,6 +6,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import Joi from 'joi';
+import jwt from 'jsonwebtoken';
 import type { Request } from 'express';
 import type { Options as RateLimitLibraryOptions } from 'express-rate-limit';
 import { ConfigError } from './errors';
@@ -237,7 +238,8 @@ const AUTH_FORMS = ['token', 'getToken', 'clientId'] as const;
 const CREDENTIAL_KEYS = ['clientId', 'clientSecret', 'tokenUrl', 'scope', 'store'];
 
 const authSchema = Joi.object({
-  token: Joi.string().min(1),
+  // Checked here (not only when the token source is built) so it is listed with every other problem.
+  token: Joi.string().min(1).custom((value: string, helpers) => (jwt.decode(value) === null ? helpers.error('jwt.invalid') : value)),
   getToken: Joi.function(),
   clientId: Joi.string().min(1),
   clientSecret: Joi.string().min(1),
@@ -246,7 +248,9 @@ const authSchema = Joi.object({
   store: storeShape,
 })
   .xor(...AUTH_FORMS)
-  .with('clientId', ['clientSecret', 'tokenUrl'])
+  // One rule per peer: joi reports only the first missing peer of a list.
+  .with('clientId', 'clientSecret')
+  .with('clientId', 'tokenUrl')
   .without('token', ['getToken', ...CREDENTIAL_KEYS])
   .without('getToken', ['token', ...CREDENTIAL_KEYS]);
 
@@ -310,7 +314,7 @@ const HINTS: Record<string, string> = {
   baseUrl:
     'set `baseUrl` to an absolute https: URL such as RESURS_MOCK_BASE_URL (http: is allowed only for 127.0.0.1, localhost or ::1)',
   auth: 'set `auth` to {token} (a merchant JWT), {clientId, clientSecret, tokenUrl, scope?} or {getToken}',
-  'auth.token': 'set `auth.token` to the merchant JWT Resurs gave you',
+  'auth.token': 'set `auth.token` to the merchant JWT Resurs gave you (three base64url parts separated by dots)',
   'auth.getToken': '`auth.getToken` must be a function returning the JWT (or a promise of it)',
   'auth.clientId': 'set `auth.clientId` to your Resurs OAuth2 client id',
   'auth.clientSecret': 'set `auth.clientSecret` to your Resurs OAuth2 client secret',

@@ -30,6 +30,11 @@ const schema = Joi.object({
 /** Checks a parsed body (`undefined` for an empty one). Throws `invalid_request` with field errors. */
 export function parseSessionRequest(body: unknown): SessionRequest {
   if (body === undefined) return {};
+  // joi validates a clone, in which an own `__proto__` key becomes the prototype and vanishes: refuse it here.
+  if (typeof body === 'object' && body !== null && Object.hasOwn(body, '__proto__')) {
+    const errors: FieldError[] = [{ path: '__proto__', message: '__proto__ is not allowed; the body takes only "campaign"' }];
+    throw new ResursCheckoutError('invalid_request', `The request body is not valid: ${errors[0]!.message}.`, { errors });
+  }
   const { error } = schema.validate(body);
   if (error) {
     const errors: FieldError[] = error.details.map((d) => ({ path: d.path.map(String).join('.'), message: d.message }));
