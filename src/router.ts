@@ -95,9 +95,18 @@ export function createCheckoutRouter(options: CheckoutRouterOptions): Router {
 
   const parseBody = express.json({ limit: BODY_LIMIT_BYTES, strict: true, type: () => true });
 
+  // A shop-wide parser (app.use(express.json())) may have read the body already: hold it to our limit all the same.
+  const limitReadBody: RequestHandler = (req, res, next) => {
+    if (!req.readableEnded || !hasBody(req.headers)) return next();
+    const announced = Number(req.headers['content-length']);
+    const size = Number.isFinite(announced) ? announced : Buffer.byteLength(JSON.stringify(req.body) ?? '');
+    if (size <= BODY_LIMIT_BYTES) return next();
+    fail(res, new ResursCheckoutError('payload_too_large', `The body is larger than ${BODY_LIMIT_BYTES} bytes; send {} or {"campaign": "<name>"}.`));
+  };
+
   const stages: RequestHandler[] = [begin, onlyPost];
-  if (settings.rateLimit) stages.push(createRateLimit(settings.rateLimit, settings.logger, (res) => exchangeOf(res as Response).requestId));
-  stages.push(jsonOnly, parseBody, handler);
+  if (settings.rateLimit) stages.push(createRateLimit(settings.rateLimit, { logger: settings.logger, logOf: (res) => exchangeOf(res).log, fail }));
+  stages.push(jsonOnly, limitReadBody, parseBody, handler);
 
   router.all(settings.path, ...stages);
   // Errors on our path only: a body-parser error, or a bug. Nothing else of the app's passes here.
@@ -132,6 +141,9 @@ export function createCheckoutRouter(options: CheckoutRouterOptions): Router {
       sessions: createSessionReuse({
         store: s.reuse.store ?? new MemorySessionStore(),
         marginSeconds: s.reuse.marginSeconds ?? 60,
+        namespace: `${s.baseUrl}/stores/${s.storeId}`,
+        // A creating instance is done within its deadline; a lock older than that is a crashed one's.
+        lockTtlMs: s.deadlineMs + 1000,
         logger: s.logger,
       }),
     };
@@ -147,7 +159,7 @@ export function createCheckoutRouter(options: CheckoutRouterOptions): Router {
         const onClose = () => {
           if (!res.writableFinished) gone.abort(new Error('the storefront closed the request'));
         };
-        res.once('close', onClose);
+        res.on('close', onClose);
 
         let session: CheckoutSession;
         let reused = false;

@@ -29,7 +29,7 @@ describe('guardStore', () => {
     ['hangs past the timeout', hanging, /timed out after 30 ms/],
   ])('degrades every operation when the store %s, with one warning each', async (_, inner, reason) => {
     const { logger, lines, warns } = recordingLogger();
-    const store = guardStore(inner, { timeoutMs: 30, logger, what: 'session reuse' });
+    const store = guardStore(inner, { timeoutMs: 30, coolDownMs: 0, logger, what: 'session reuse' });
 
     await expect(store.get('k')).resolves.toBeUndefined();
     await expect(store.set('k', SECRET, 1000)).resolves.toBeUndefined();
@@ -47,7 +47,7 @@ describe('guardStore', () => {
 
   it('gives up on a hanging call after about timeoutMs', async () => {
     const { logger } = recordingLogger();
-    const store = guardStore(hanging, { timeoutMs: 50, logger, what: 'x' });
+    const store = guardStore(hanging, { timeoutMs: 50, coolDownMs: 0, logger, what: 'x' });
     const started = Date.now();
     await store.get('k');
     const elapsed = Date.now() - started;
@@ -95,12 +95,54 @@ describe('guardStore', () => {
         ...hanging,
         get: () => new Promise((_, reject) => setTimeout(() => reject(new Error('late')), 40)),
       };
-      await expect(guardStore(late, { timeoutMs: 10, logger, what: 'x' }).get('k')).resolves.toBeUndefined();
+      await expect(guardStore(late, { timeoutMs: 10, coolDownMs: 0, logger, what: 'x' }).get('k')).resolves.toBeUndefined();
       await new Promise((resolve) => setTimeout(resolve, 80));
       expect(unhandled).not.toHaveBeenCalled();
       expect(warns()).toHaveLength(1);
     } finally {
       process.off('unhandledRejection', unhandled);
     }
+  });
+
+  it('skips a failed store for coolDownMs, across guards, with one warning per guard', async () => {
+    let clock = 1_000_000;
+    const now = (): number => clock;
+    let calls = 0;
+    let failing = true;
+    const flaky: SessionStore = {
+      get: async () => {
+        calls++;
+        if (failing) throw new Error('connection refused');
+        return 'v';
+      },
+      set: async () => void calls++,
+      delete: async () => void calls++,
+      add: async () => (calls++, true),
+    };
+    const first = recordingLogger();
+    const one = guardStore(flaky, { coolDownMs: 1000, now, logger: first.logger, what: 'session reuse' });
+    await expect(one.get('k')).resolves.toBeUndefined();
+    await expect(one.add?.('lock', '1', 1000)).resolves.toBe(true);
+    await one.set('k', 'v', 1000);
+    await one.delete('lock');
+    expect(calls).toBe(1); // only the failed get reached the store
+    expect(first.warns().map((line) => line.fields.op)).toEqual(['get']);
+
+    // Another guard of the same store (the next request) skips it too, and says so once.
+    const second = recordingLogger();
+    const two = guardStore(flaky, { coolDownMs: 1000, now, logger: second.logger, what: 'session reuse' });
+    failing = false;
+    clock += 999;
+    await expect(two.get('k')).resolves.toBeUndefined();
+    await two.set('k', 'v', 1000);
+    expect(calls).toBe(1);
+    expect(second.warns().map((line) => [line.fields.op, line.fields.err])).toEqual([['get', expect.stringMatching(/^failed less than 1000 ms ago/)]]);
+
+    // Once the cool-down is over the store is asked again.
+    clock += 2;
+    const third = recordingLogger();
+    await expect(guardStore(flaky, { coolDownMs: 1000, now, logger: third.logger, what: 'x' }).get('k')).resolves.toBe('v');
+    expect(calls).toBe(2);
+    expect(third.lines).toHaveLength(0);
   });
 });

@@ -9,18 +9,45 @@ export interface GuardStoreOptions {
   logger: Logger;
   /** Names the feature in the warning, e.g. `'session reuse'`. */
   what: string;
+  /**
+   * After a call fails, calls to the same store (through any guard) skip it for this long and
+   * degrade at once, so an outage costs a request at most one timeout. Default 1000; 0 turns it off.
+   */
+  coolDownMs?: number;
+  /** Clock in epoch milliseconds. Default `Date.now`. */
+  now?: () => number;
 }
+
+/** Default {@link GuardStoreOptions.coolDownMs}. */
+export const STORE_COOL_DOWN_MS = 1000;
+
+/** Per store: until when calls skip it (epoch ms), shared by every guard of that store. */
+const restingUntil = new WeakMap<SessionStore, number>();
 
 /**
  * Wraps a store so it can only slow a request by `timeoutMs`, never fail it: a call that throws,
  * rejects or times out logs one warning (operation and error message, never keys' values) and
  * degrades: `get` to `undefined`, `set`/`delete` to done, `add` to `true` (go on without the lock).
+ * For `coolDownMs` after a failure the store is not asked at all; a guard that has not warned yet
+ * warns once that it is going on without the store.
  */
 export function guardStore(store: SessionStore, options: GuardStoreOptions): SessionStore {
   const timeoutMs = options.timeoutMs ?? 500;
+  const coolDownMs = options.coolDownMs ?? STORE_COOL_DOWN_MS;
+  const now = options.now ?? Date.now;
   const { logger, what } = options;
+  /** This guard (one request, usually) has written its warning. */
+  let warned = false;
 
   function guard<R>(op: string, call: () => Promise<R>, fallback: R): Promise<R> {
+    if ((restingUntil.get(store) ?? 0) > now()) {
+      if (!warned) {
+        warned = true;
+        const err = `failed less than ${coolDownMs} ms ago, not asked`;
+        logger.warn({ op, err }, `${what}: store failed, continuing without it: ${op}: ${err}`);
+      }
+      return Promise.resolve(fallback);
+    }
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
@@ -35,6 +62,8 @@ export function guardStore(store: SessionStore, options: GuardStoreOptions): Ses
     return Promise.race([pending, timeout]).then(
       (result) => result,
       (error: unknown) => {
+        if (coolDownMs > 0) restingUntil.set(store, now() + coolDownMs);
+        warned = true;
         const err = error instanceof Error ? error.message : typeof error;
         logger.warn({ op, err }, `${what}: store failed, continuing without it: ${op}: ${err}`);
         return fallback;

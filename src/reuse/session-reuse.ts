@@ -11,6 +11,11 @@ export interface SessionReuseOptions {
   store: SessionStore;
   /** A stored session is reused only while it has more than this many seconds left. */
   marginSeconds: number;
+  /**
+   * Binds stored sessions to one Resurs store (e.g. `baseUrl/stores/storeId`), so routers for
+   * different stores sharing one Redis never hand each other's sessions out. Default `''`.
+   */
+  namespace?: string;
   /** Receives store warnings when `get` is not given a per-request logger. */
   logger: Logger;
   /** Clock in epoch milliseconds. Default `Date.now`. */
@@ -21,6 +26,8 @@ export interface SessionReuseOptions {
   pollMs?: number;
   /** Longest wait for one store call before going on without it. Default 500. */
   storeTimeoutMs?: number;
+  /** After a store call fails, go on without the store for this long. Default 1000. */
+  storeCoolDownMs?: number;
 }
 
 /** Hands out a stored session for a key and campaign while it is fresh, else creates and stores one. */
@@ -42,21 +49,23 @@ export function createSessionReuse(options: SessionReuseOptions): SessionReuse {
     throw new TypeError(`createSessionReuse: marginSeconds must be a non-negative number, got ${String(marginSeconds)}`);
   }
   const now = options.now ?? Date.now;
+  const namespace = options.namespace ?? '';
   const marginMs = marginSeconds * 1000;
   const lockTtlMs = options.lockTtlMs ?? 15_000;
   const pollMs = options.pollMs ?? 25;
   const maxPolls = Math.max(1, Math.ceil(lockTtlMs / Math.max(1, pollMs)));
   const guard = (log: Logger): SessionStore =>
-    guardStore(options.store, { timeoutMs: options.storeTimeoutMs, logger: log, what: WHAT });
+    guardStore(options.store, { timeoutMs: options.storeTimeoutMs, coolDownMs: options.storeCoolDownMs, logger: log, what: WHAT });
   const defaultStore = guard(logger);
   const flight = createSingleFlight<CheckoutSession>();
 
-  async function read(store: SessionStore, storageKey: string, log: Logger): Promise<CheckoutSession | undefined> {
+  /** The fresh stored session, if any; `log` undefined reads quietly (a second look). */
+  async function read(store: SessionStore, storageKey: string, log: Logger | undefined): Promise<CheckoutSession | undefined> {
     const raw = await store.get(storageKey);
     if (raw === undefined) return undefined;
     const session = parseSession(raw);
     if (!session) {
-      log.warn({ op: 'get' }, `${WHAT}: ignoring a stored session that is not a valid session`);
+      log?.warn({ op: 'get' }, `${WHAT}: ignoring a stored session that is not a valid session`);
       return undefined;
     }
     return Date.parse(session.expiresAt) - now() > marginMs ? session : undefined;
@@ -77,6 +86,9 @@ export function createSessionReuse(options: SessionReuseOptions): SessionReuse {
       if (!store.add) return createAndStore(store, storageKey, create);
       if (await store.add(lockKey, '1', lockTtlMs)) {
         try {
+          // The holder before us may have stored its session and let go between our read and our lock.
+          const stored = await read(store, storageKey, undefined);
+          if (stored) return stored;
           return await createAndStore(store, storageKey, create);
         } finally {
           await store.delete(lockKey);
@@ -92,7 +104,7 @@ export function createSessionReuse(options: SessionReuseOptions): SessionReuse {
 
   return {
     get(key, campaign, create, log) {
-      const storageKey = `session:${createHash('sha256').update(JSON.stringify([key, campaign ?? null])).digest('hex')}`;
+      const storageKey = `session:${createHash('sha256').update(JSON.stringify([namespace, key, campaign ?? null])).digest('hex')}`;
       const store = log ? guard(log) : defaultStore;
       return flight(storageKey, () => run(store, storageKey, create, log ?? logger));
     },
