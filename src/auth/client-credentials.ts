@@ -88,10 +88,13 @@ export function createClientCredentialsSource(auth: ClientCredentialsAuth, deps:
   }).toString();
   const storeKey =
     'token:' + createHash('sha256').update(JSON.stringify([auth.tokenUrl, auth.clientId, scope])).digest('base64url');
-  const store: SessionStore | undefined =
-    auth.store && guardStore(auth.store, { logger: deps.logger, what: 'token sharing' });
+  /** The shared store, its warnings written to the log of the request that uses it. */
+  const storeFor = (log: Logger): SessionStore | undefined =>
+    auth.store && guardStore(auth.store, { logger: log, what: 'token sharing' });
   const singleFlight = createSingleFlight<CachedToken>();
   let cached: CachedToken | undefined;
+  /** The last token Resurs refused (401): never taken from the store again. */
+  let refused: string | undefined;
 
   async function requestToken(log: Logger): Promise<CachedToken> {
     const issuedAt = now();
@@ -131,8 +134,9 @@ export function createClientCredentialsSource(auth: ClientCredentialsAuth, deps:
 
   /** With a store: another instance may hold a fresh token; take a lock so one fetches. */
   async function sharedToken(log: Logger): Promise<CachedToken> {
+    const store = storeFor(log);
     if (!store) return requestToken(log);
-    const fromStore = await readStored();
+    const fromStore = await readStored(store);
     if (fromStore) return fromStore;
     const lockKey = storeKey + ':lock';
     const locked = store.add ? await store.add(lockKey, '1', deps.timeoutMs) : true;
@@ -141,11 +145,14 @@ export function createClientCredentialsSource(auth: ClientCredentialsAuth, deps:
       const until = now() + deps.timeoutMs;
       while (now() < until) {
         await new Promise((resolve) => setTimeout(resolve, 25));
-        const token = await readStored();
+        const token = await readStored(store);
         if (token) return token;
       }
     }
     try {
+      // Another instance may have stored its token and let go of the lock since we looked.
+      const stored = locked ? await readStored(store) : undefined;
+      if (stored) return stored;
       const fresh = await requestToken(log);
       await store.set(storeKey, JSON.stringify(fresh), Math.max(1, fresh.refreshAt - now()));
       return fresh;
@@ -154,12 +161,13 @@ export function createClientCredentialsSource(auth: ClientCredentialsAuth, deps:
     }
   }
 
-  async function readStored(): Promise<CachedToken | undefined> {
-    const text = await store!.get(storeKey);
+  async function readStored(store: SessionStore): Promise<CachedToken | undefined> {
+    const text = await store.get(storeKey);
     if (!text) return undefined;
     try {
       const value = JSON.parse(text) as CachedToken;
-      return typeof value.token === 'string' && typeof value.refreshAt === 'number' && value.refreshAt > now() ? value : undefined;
+      const usable = typeof value.token === 'string' && typeof value.refreshAt === 'number' && value.refreshAt > now();
+      return usable && value.token !== refused ? value : undefined;
     } catch {
       return undefined;
     }
@@ -167,9 +175,10 @@ export function createClientCredentialsSource(auth: ClientCredentialsAuth, deps:
 
   return {
     refreshable: true,
-    invalidate(token) {
+    invalidate(token, log) {
+      refused = token;
       if (cached?.token === token) cached = undefined;
-      if (store) void store.delete(storeKey);
+      void storeFor(log)?.delete(storeKey);
     },
     async getToken(context: TokenContext) {
       if (cached && cached.refreshAt > now()) return cached.token;

@@ -21,5 +21,5 @@ export interface TokenSource {
   /** True when fetching again after a 401 can yield a different, valid token. */
   readonly refreshable: boolean;
   /** Resurs refused `token` (401): forget it so the next getToken fetches a new one. */
-  invalidate(token: string): void;
+  invalidate(token: string, log: Logger): void;
 }

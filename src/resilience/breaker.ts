@@ -1,8 +1,10 @@
 /**
  * The circuit breaker, on cockatiel's: after `failureThreshold` consecutive failed attempts it
  * opens and every call fails at once (BreakerOpen) for `resetAfterMs`; then one probe goes
- * through (calls arriving meanwhile wait for its verdict) and its success closes it.
- * Which errors count as failures is the caller's to say.
+ * through, and its success closes it. While the probe is in flight `isOpen()` still says true,
+ * so callers keep answering at once instead of queueing behind it.
+ * Which errors count as failures is the caller's to say. A probe abandoned by its caller (its
+ * signal aborted) counts as a failure: nothing was learnt, so the breaker stays open.
  */
 import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen } from 'cockatiel';
 
@@ -19,47 +21,78 @@ export class BreakerOpen extends Error {
   }
 }
 
-export interface Breaker {
-  execute<T>(fn: () => Promise<T>): Promise<T>;
-  /** True while calls fail at once. */
-  isOpen(): boolean;
-}
-
-export interface BreakerHooks {
+/** One call through the breaker. */
+export interface BreakerCall {
+  /** The caller's stop signal: a call that starts after it aborted rejects with its reason. */
+  signal?: AbortSignal;
+  /** This call's failure opened the breaker. */
   onOpen?: () => void;
+  /** This call was the probe, and its success closed the breaker. */
   onClose?: () => void;
 }
 
-const passThrough: Breaker = { execute: (fn) => fn(), isOpen: () => false };
+export interface Breaker {
+  execute<T>(fn: () => Promise<T>, call?: BreakerCall): Promise<T>;
+  /** True while calls should fail at once: open, or a probe is in flight. */
+  isOpen(): boolean;
+  /** Milliseconds until a probe may go through (at least 1000 while a probe is in flight). */
+  retryAfterMs(): number;
+}
 
-export function createBreaker(
-  settings: BreakerSettings | false,
-  isFailure: (error: unknown) => boolean,
-  hooks: BreakerHooks = {},
-): Breaker {
+/** Wraps what an abandoned call threw, so the breaker can tell it apart. */
+class Abandoned extends Error {
+  constructor(readonly inner: unknown) {
+    super('the call was abandoned by its caller');
+  }
+}
+
+const passThrough: Breaker = { execute: (fn) => fn(), isOpen: () => false, retryAfterMs: () => 0 };
+
+export function createBreaker(settings: BreakerSettings | false, isFailure: (error: unknown) => boolean): Breaker {
   if (settings === false) return passThrough;
-  const policy = circuitBreaker(handleWhen(isFailure), {
-    halfOpenAfter: settings.resetAfterMs,
-    breaker: new ConsecutiveBreaker(settings.failureThreshold),
-  });
+  const policy = circuitBreaker(
+    handleWhen((error) => isFailure(error) || (error instanceof Abandoned && policy.state === CircuitState.HalfOpen)),
+    { halfOpenAfter: settings.resetAfterMs, breaker: new ConsecutiveBreaker(settings.failureThreshold) },
+  );
   let openedAt = 0;
-  policy.onBreak(() => {
+  /** The error that opened the breaker last, to tell its call. */
+  let opener: unknown;
+  policy.onBreak((reason) => {
     openedAt = Date.now();
-    hooks.onOpen?.();
+    opener = 'error' in reason ? reason.error : undefined;
   });
-  policy.onReset(() => hooks.onClose?.());
+  const openFor = () => Math.max(0, openedAt + settings.resetAfterMs - Date.now());
 
   return {
-    async execute(fn) {
-      try {
-        return await policy.execute(() => fn());
-      } catch (error) {
-        if (error instanceof BrokenCircuitError) {
-          throw new BreakerOpen(Math.max(0, openedAt + settings.resetAfterMs - Date.now()));
+    async execute(fn, call = {}) {
+      const { signal } = call;
+      let probed = false;
+      const guarded = async () => {
+        if (signal?.aborted) throw new Abandoned(signal.reason);
+        try {
+          const value = await fn();
+          // Only the probe's function runs while the breaker is half-open.
+          probed = policy.state === CircuitState.HalfOpen;
+          return value;
+        } catch (error) {
+          if (signal?.aborted && !isFailure(error)) throw new Abandoned(error);
+          throw error;
         }
-        throw error;
+      };
+      try {
+        const value = await policy.execute(guarded);
+        if (probed && policy.state === CircuitState.Closed) call.onClose?.();
+        return value;
+      } catch (error) {
+        if (error instanceof BrokenCircuitError) throw new BreakerOpen(openFor());
+        if (error === opener) {
+          opener = undefined;
+          call.onOpen?.();
+        }
+        throw error instanceof Abandoned ? error.inner : error;
       }
     },
-    isOpen: () => policy.state === CircuitState.Open && Date.now() - openedAt < settings.resetAfterMs,
+    isOpen: () => policy.state === CircuitState.HalfOpen || (policy.state === CircuitState.Open && openFor() > 0),
+    retryAfterMs: () => (policy.state === CircuitState.HalfOpen ? 1000 : openFor()),
   };
 }

@@ -16,7 +16,7 @@ import type { TokenSource } from '../auth/token-source';
 import { sleep, untilAborted } from '../resilience/abort';
 import { backoffDelay } from '../resilience/backoff';
 import { BreakerOpen, createBreaker } from '../resilience/breaker';
-import type { Breaker } from '../resilience/breaker';
+import type { Breaker, BreakerCall } from '../resilience/breaker';
 import { DeadlineExceeded, createDeadline } from '../resilience/deadline';
 import type { Deadline } from '../resilience/deadline';
 import { UpstreamFailure, statusFailure, transportFailure } from './failure';
@@ -59,12 +59,17 @@ export function createResursClient(options: ResursClientOptions): ResursClient {
 export function buildResursClient(options: ResolvedClientOptions): ResursClient {
   const http = createHttp(options);
   const url = `${options.baseUrl}/stores/${encodeURIComponent(options.storeId)}/sessions`;
-  const rules: SessionRules = { baseUrl: options.baseUrl, allowedScriptOrigins: options.allowedScriptOrigins };
+  const rules: SessionRules = {
+    baseUrl: options.baseUrl,
+    baseUrlIsLoopback: isLoopbackHost(new URL(options.baseUrl).hostname),
+    allowedScriptOrigins: options.allowedScriptOrigins,
+  };
   const tokens = createTokenSource(options.auth, { http, timeoutMs: options.timeoutMs, logger: options.logger });
-  const breaker = createBreaker(options.breaker, (error) => error instanceof UpstreamFailure && error.sickness, {
-    onOpen: () => options.logger.warn({}, 'Circuit breaker opened: Resurs keeps failing; answering 503 without calling it for a while.'),
-    onClose: () => options.logger.info({}, 'Circuit breaker closed: Resurs answered again.'),
-  });
+  // An attempt cut off by the request's deadline got no answer in time: a failure like a timeout.
+  const breaker = createBreaker(
+    options.breaker,
+    (error) => (error instanceof UpstreamFailure && error.sickness) || error instanceof DeadlineExceeded,
+  );
   const call: CallSettings = { http, url, rules, tokens, breaker, options };
 
   return {
@@ -107,17 +112,27 @@ async function createWithRetries(settings: CallSettings, call: Call): Promise<Ch
   let lastFailure: UpstreamFailure | undefined;
   let refreshed = false;
   let retriesUsed = 0;
+  /** One token per request, kept across retries; fetched again only after a 401. */
+  let token: string | undefined;
+
+  const breakerCall: BreakerCall = {
+    signal: deadline.signal,
+    onOpen: () => log.warn({ breaker: 'open' }, 'Circuit breaker opened: Resurs keeps failing; answering 503 without calling it for a while.'),
+    onClose: () => log.info({ breaker: 'closed' }, 'Circuit breaker closed: Resurs answered again.'),
+  };
 
   for (let attempt = 1; ; attempt++) {
-    if (breaker.isOpen()) throw lastFailure ?? new BreakerOpen(0);
-    const token = await untilAborted(
+    if (breaker.isOpen()) throw lastFailure ?? new BreakerOpen(breaker.retryAfterMs());
+    token ??= await untilAborted(
       tokens.getToken({ signal: deadline.signal, timeoutMs: Math.min(options.timeoutMs, deadline.remaining()), log }),
       deadline.signal,
     );
+    const bearer = token;
     const started = Date.now();
     try {
-      const session = await breaker.execute(() => attemptOnce(settings, call, token));
-      log.info({ attempt, upstreamStatus: 201, latencyMs: Date.now() - started }, 'Resurs created a session.');
+      // Bounded by the deadline even while the breaker holds the call back behind a probe.
+      const { session, status } = await untilAborted(breaker.execute(() => attemptOnce(settings, call, bearer), breakerCall), deadline.signal);
+      log.info({ attempt, upstreamStatus: status, latencyMs: Date.now() - started }, 'Resurs created a session.');
       return session;
     } catch (error) {
       if (error instanceof BreakerOpen) throw lastFailure ?? error;
@@ -127,12 +142,15 @@ async function createWithRetries(settings: CallSettings, call: Call): Promise<Ch
         { attempt, upstreamStatus: error.status, latencyMs: Date.now() - started, reason: error.message },
         'Resurs attempt failed.',
       );
-      if (error.status === 401 && tokens.refreshable && !refreshed) {
-        refreshed = true; // one fresh token, on top of `retries`
-        tokens.invalidate(token);
-        continue;
+      if (error.status === 401) {
+        tokens.invalidate(bearer, log); // never offered again, even after the one refresh
+        token = undefined;
+        if (tokens.refreshable && !refreshed) {
+          refreshed = true; // one fresh token, on top of `retries`
+          continue;
+        }
       }
-      if (!error.retryable || retriesUsed >= options.retries) throw error;
+      if (!error.retryable || retriesUsed >= options.retries || breaker.isOpen()) throw error;
       retriesUsed++;
       if (error.retryAfterMs !== undefined && error.retryAfterMs >= deadline.remaining()) {
         throw new ResursCheckoutError('upstream_unavailable', 'Resurs asked us to wait longer than this request may take. Try again later.', {
@@ -148,10 +166,14 @@ async function createWithRetries(settings: CallSettings, call: Call): Promise<Ch
 }
 
 /** One POST to Resurs, bounded by the attempt timeout and the request's deadline. */
-async function attemptOnce(settings: CallSettings, call: Call, token: string): Promise<CheckoutSession> {
+async function attemptOnce(settings: CallSettings, call: Call, token: string): Promise<{ session: CheckoutSession; status: number }> {
   const { deadline } = call;
+  if (deadline.signal.aborted) throw deadline.signal.reason;
   const attempt = new AbortController();
-  const timeout = setTimeout(() => attempt.abort(), Math.min(settings.options.timeoutMs, deadline.remaining()));
+  // When the deadline comes first, only its signal stops the attempt, so the answer is always
+  // told as "out of time" (DeadlineExceeded), never raced by an attempt timer firing at the same ms.
+  const { timeoutMs } = settings.options;
+  const timeout = timeoutMs < deadline.remaining() ? setTimeout(() => attempt.abort(), timeoutMs) : undefined;
   const onStop = () => attempt.abort(deadline.signal.reason);
   deadline.signal.addEventListener('abort', onStop, { once: true });
   try {
@@ -168,7 +190,7 @@ async function attemptOnce(settings: CallSettings, call: Call, token: string): P
     }
     const session = checkSession(parsed, settings.rules, isLoopbackHost);
     if (typeof session === 'string') throw new UpstreamFailure('invalid', `Resurs' answer was refused: ${session}`, response.status);
-    return session;
+    return { session, status: response.status };
   } catch (error) {
     if (error instanceof UpstreamFailure) throw error;
     if (deadline.signal.aborted) throw deadline.signal.reason;

@@ -43,6 +43,8 @@ export function parseRetryAfter(value: unknown, now: number = Date.now()): numbe
   if (typeof value !== 'string' || value.trim() === '') return undefined;
   const trimmed = value.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  // An HTTP date starts with the day's name (RFC 9110 §5.6.7); Date.parse alone would take "-5" or "1.5".
+  if (!/^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,? /i.test(trimmed)) return undefined;
   const date = Date.parse(trimmed);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
