@@ -15,23 +15,15 @@ import type { ClientCredentialsAuth, SessionStore } from '../../src';
 import { createClientCredentialsSource, parseTokenAnswer, refreshAtFor } from '../../src/auth/client-credentials';
 import { silentLogger } from '../../src/logger';
 import { createHttp } from '../../src/resurs/http';
-import { startHarness } from '../helpers/checkout-app';
+import { useHarness } from '../helpers/checkout-app';
 import type { CheckoutHarness } from '../helpers/checkout-app';
 import { closedPort } from '../helpers/loopback-servers';
 import { logText } from '../helpers/recording-logger';
 
-let harness: CheckoutHarness;
+const harness = useHarness();
 const responses: string[] = [];
 
-beforeAll(async () => {
-  harness = await startHarness();
-});
-
-afterAll(() => harness.close());
-
 beforeEach(() => {
-  harness.standIn.reset();
-  harness.lines.length = 0;
   responses.length = 0;
 });
 

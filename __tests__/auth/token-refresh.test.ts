@@ -10,22 +10,10 @@ import { DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, FAULT_RAW_SECRET_MARKER } from '../
 import type { Fault } from '../../demo-app/resurs-stand-in';
 import { ResursCheckoutError, createResursClient } from '../../src';
 import type { CheckoutRouterOptions } from '../../src';
-import { startHarness } from '../helpers/checkout-app';
-import type { CheckoutHarness } from '../helpers/checkout-app';
+import { useHarness } from '../helpers/checkout-app';
 import { logText } from '../helpers/recording-logger';
 
-let harness: CheckoutHarness;
-
-beforeAll(async () => {
-  harness = await startHarness();
-});
-
-afterAll(() => harness.close());
-
-beforeEach(() => {
-  harness.standIn.reset();
-  harness.lines.length = 0;
-});
+const harness = useHarness();
 
 const calls = (): number => harness.standIn.sessionRequests.length;
 const bearers = (): unknown[] => harness.standIn.sessionRequests.map((r) => r.headers.authorization);

@@ -9,8 +9,7 @@ import { DEMO_CLIENT_ID, DEMO_CLIENT_SECRET } from '../../demo-app/resurs-stand-
 import type { Fault } from '../../demo-app/resurs-stand-in';
 import { createResursClient } from '../../src';
 import type { CheckoutRouterOptions } from '../../src';
-import { startHarness } from '../helpers/checkout-app';
-import type { CheckoutHarness } from '../helpers/checkout-app';
+import { useHarness } from '../helpers/checkout-app';
 
 /** An agent that keeps every socket it opens, so a test can see the upstream connection close. */
 class RecordingAgent extends http.Agent {
@@ -35,19 +34,8 @@ async function until(check: () => boolean, what: string, limitMs = 5_000): Promi
   }
 }
 
-let harness: CheckoutHarness;
+const harness = useHarness();
 let server: http.Server | undefined;
-
-beforeAll(async () => {
-  harness = await startHarness();
-});
-
-afterAll(() => harness.close());
-
-beforeEach(() => {
-  harness.standIn.reset();
-  harness.lines.length = 0;
-});
 
 afterEach(async () => {
   if (!server) return;

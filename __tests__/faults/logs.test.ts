@@ -7,22 +7,10 @@ import request from 'supertest';
 import { DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, FAULT_RAW_SECRET_MARKER } from '../../demo-app/resurs-stand-in';
 import type { Fault } from '../../demo-app/resurs-stand-in';
 import type { CheckoutRouterOptions } from '../../src';
-import { startHarness } from '../helpers/checkout-app';
-import type { CheckoutHarness } from '../helpers/checkout-app';
+import { useHarness } from '../helpers/checkout-app';
 import { logText } from '../helpers/recording-logger';
 
-let harness: CheckoutHarness;
-
-beforeAll(async () => {
-  harness = await startHarness();
-});
-
-afterAll(() => harness.close());
-
-beforeEach(() => {
-  harness.standIn.reset();
-  harness.lines.length = 0;
-});
+const harness = useHarness();
 
 const status = (code: number, body?: unknown): Fault => ({ kind: 'status', status: code, ...(body !== undefined ? { body } : {}) });
 

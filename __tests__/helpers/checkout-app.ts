@@ -46,3 +46,21 @@ export async function startHarness(standInOptions: StandInOptions = {}): Promise
     close: () => standIn.close(),
   };
 }
+
+/**
+ * Registers the usual hooks: one harness for the file (or describe block), closed afterwards,
+ * with the stand-in's recordings, faults and the log cleared before each test. The returned
+ * object is filled in by `beforeAll`.
+ */
+export function useHarness(standInOptions: StandInOptions = {}): CheckoutHarness {
+  const harness = {} as CheckoutHarness;
+  beforeAll(async () => {
+    Object.assign(harness, await startHarness(standInOptions));
+  });
+  afterAll(() => harness.close());
+  beforeEach(() => {
+    harness.standIn.reset();
+    harness.lines.length = 0;
+  });
+  return harness;
+}

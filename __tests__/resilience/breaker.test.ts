@@ -8,8 +8,7 @@ import type { Response } from 'supertest';
 import type { Fault } from '../../demo-app/resurs-stand-in';
 import type { CheckoutRouterOptions } from '../../src';
 import { BreakerOpen, createBreaker } from '../../src/resilience/breaker';
-import { startHarness } from '../helpers/checkout-app';
-import type { CheckoutHarness } from '../helpers/checkout-app';
+import { useHarness } from '../helpers/checkout-app';
 
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -120,21 +119,13 @@ describe('createBreaker (unit)', () => {
 });
 
 describe('the breaker through the router', () => {
-  let harness: CheckoutHarness;
-
-  beforeAll(async () => {
-    harness = await startHarness();
-  });
-
-  afterAll(() => harness.close());
+  const harness = useHarness();
 
   /** Tags this test's requests: an attempt aborted in an earlier test may still be recorded late. */
   let tag = '';
   let sent = 0;
 
   beforeEach(() => {
-    harness.standIn.reset();
-    harness.lines.length = 0;
     tag = `t${Math.random().toString(36).slice(2)}`;
   });
 
