@@ -30,6 +30,14 @@ const schema = Joi.object({
 /** Checks a parsed body (`undefined` for an empty one). Throws `invalid_request` with field errors. */
 export function parseSessionRequest(body: unknown): SessionRequest {
   if (body === undefined) return {};
+  // The two well-formed bodies, {} and {"campaign": "<name>"}, are answered without joi (it clones
+  // and walks the object on every call); anything else goes through it for its error details.
+  if (typeof body === 'object' && body !== null && Object.getPrototypeOf(body) === Object.prototype) {
+    const keys = Object.keys(body);
+    if (keys.length === 0) return {};
+    const campaign = (body as { campaign?: unknown }).campaign;
+    if (keys.length === 1 && keys[0] === 'campaign' && typeof campaign === 'string' && CAMPAIGN_PATTERN.test(campaign)) return { campaign };
+  }
   // joi validates a clone, in which an own `__proto__` key becomes the prototype and vanishes: refuse it here.
   if (typeof body === 'object' && body !== null && Object.hasOwn(body, '__proto__')) {
     const errors: FieldError[] = [{ path: '__proto__', message: '__proto__ is not allowed; the body takes only "campaign"' }];

@@ -6,9 +6,13 @@ import type { CheckoutSession } from './resurs/session';
 
 /** 201 with exactly `{id, expiresAt, embed: {src}}`. */
 export function sendSession(res: Response, session: CheckoutSession): void {
-  res.status(201).set('Cache-Control', 'no-store').type('application/json').send(
-    JSON.stringify({ id: session.id, expiresAt: session.expiresAt, embed: { src: session.embed.src } }),
-  );
+  // Written directly: res.send would hash the body for an ETag that a no-store POST answer never uses.
+  const body = JSON.stringify({ id: session.id, expiresAt: session.expiresAt, embed: { src: session.embed.src } });
+  res.statusCode = 201;
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(body);
 }
 
 /** The RFC 9457 problem answer, with Retry-After (and Allow for 405) where they apply. */

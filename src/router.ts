@@ -57,6 +57,10 @@ function bodyError(error: { type?: unknown; status?: unknown }): ResursCheckoutE
     case 'request.aborted':
       return new ResursCheckoutError('invalid_request', 'The body was cut short or its length does not match Content-Length.');
     default:
+      // A corrupt gzip/deflate/br body: body-parser passes zlib's error on with status 400 and no type.
+      if (error.status === 400) {
+        return new ResursCheckoutError('invalid_request', 'The body could not be decompressed; send plain UTF-8 JSON.');
+      }
       return undefined;
   }
 }

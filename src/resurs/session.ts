@@ -14,6 +14,8 @@ export interface CheckoutSession {
 export interface SessionRules {
   /** The client's baseUrl: a loopback base allows an http: script on a loopback host. */
   baseUrl: string;
+  /** Whether `baseUrl`'s host is loopback; worked out from `baseUrl` on every check when absent. */
+  baseUrlIsLoopback?: boolean;
   /** Origins `embed.src` may come from; undefined means any https: origin. */
   allowedScriptOrigins: readonly string[] | undefined;
 }
@@ -50,7 +52,7 @@ export function checkSession(
     return '`embed.src` is not an absolute URL';
   }
   if (src.protocol !== 'https:') {
-    const loopbackPair = src.protocol === 'http:' && isLoopbackHost(src.hostname) && isLoopbackHost(new URL(rules.baseUrl).hostname);
+    const loopbackPair = src.protocol === 'http:' && isLoopbackHost(src.hostname) && (rules.baseUrlIsLoopback ?? isLoopbackHost(new URL(rules.baseUrl).hostname));
     if (!loopbackPair) return '`embed.src` is not an https: URL';
   }
   if (src.username || src.password) return '`embed.src` carries credentials';

@@ -1,0 +1,231 @@
+/**
+ * bench/results.json (the contract's format, plus `ratios`, `environment` and `soak`) and
+ * bench/RESULTS.md, rendered from it. `npm run bench` writes the runs, `npm run bench:soak` the
+ * soak; each keeps the other's part of the file.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export const RESULTS_JSON = path.join(__dirname, 'results.json');
+export const RESULTS_MD = path.join(__dirname, 'RESULTS.md');
+
+export type Target = 'ceiling' | 'baseline' | 'router' | 'router-reuse';
+export const TARGETS: readonly Target[] = ['ceiling', 'baseline', 'router', 'router-reuse'];
+
+export interface Run {
+  target: Target;
+  upstreamLatencyMs: number;
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+/** A run with the server's CPU time per request (kept out of `runs`, whose format is the contract's). */
+export interface MeasuredRun extends Run {
+  cpuUsPerRequest?: number | undefined;
+}
+
+export interface Ratios {
+  upstreamLatencyMs: number;
+  /** CPU time the process under test spent per request, in µs (Linux; the stand-in's for `ceiling`). */
+  cpuUsPerRequest: Partial<Record<Target, number | null>>;
+  /** router CPU per request / baseline CPU per request: the router's own cost, steadier than rps. */
+  routerVsBaselineCpu: number | null;
+  /** router rps / baseline rps (target >= 0.95 at 0 ms). */
+  routerVsBaselineRps: number | null;
+  /** router p99 / baseline p99 (target <= 1.1 at 0 ms). */
+  routerVsBaselineP99: number | null;
+  routerVsCeilingRps: number | null;
+  routerVsCeilingP99: number | null;
+  /** router-reuse rps / router rps (reuse on vs off). */
+  reuseVsRouterRps: number | null;
+  reuseVsRouterP99: number | null;
+}
+
+export interface Soak {
+  date: string;
+  sessions: number;
+  concurrency: number;
+  durationSeconds: number;
+  failures: number;
+  heapUsedMB: { before: number; after: number; afterGc: number };
+  rssMB: { before: number; after: number; afterGc: number };
+  heapGrowthAfterGcMB: number;
+  limitMB: number;
+  passed: boolean;
+}
+
+export interface Environment {
+  cores: number;
+  platform: string;
+  connections: number;
+  durationSeconds: number;
+  warmupSeconds: number;
+  rounds: number;
+  note: string;
+}
+
+export interface Results {
+  node: string;
+  cpu: string;
+  date: string;
+  environment?: Environment;
+  runs: Run[];
+  ratios?: Ratios[];
+  soak?: Soak;
+}
+
+export function readResults(): Results | undefined {
+  if (!existsSync(RESULTS_JSON)) return undefined;
+  try {
+    return JSON.parse(readFileSync(RESULTS_JSON, 'utf8')) as Results;
+  } catch {
+    return undefined;
+  }
+}
+
+export function machine(): { node: string; cpu: string; cores: number; platform: string } {
+  const cpus = os.cpus();
+  return { node: process.version, cpu: cpus[0]?.model ?? 'unknown', cores: cpus.length, platform: `${os.platform()} ${os.release()} ${os.arch()}` };
+}
+
+const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || b === 0 ? null : Math.round((a / b) * 1000) / 1000);
+
+export function computeRatios(runs: MeasuredRun[]): Ratios[] {
+  const latencies = [...new Set(runs.map((r) => r.upstreamLatencyMs))];
+  return latencies.map((upstreamLatencyMs) => {
+    const get = (target: Target) => runs.find((r) => r.target === target && r.upstreamLatencyMs === upstreamLatencyMs);
+    const [ceiling, baseline, router, reuse] = TARGETS.map(get);
+    const cpu: Partial<Record<Target, number | null>> = {};
+    for (const r of [ceiling, baseline, router, reuse]) if (r) cpu[r.target] = r.cpuUsPerRequest ?? null;
+    return {
+      upstreamLatencyMs,
+      cpuUsPerRequest: cpu,
+      routerVsBaselineCpu: ratio(router?.cpuUsPerRequest, baseline?.cpuUsPerRequest),
+      routerVsBaselineRps: ratio(router?.rps, baseline?.rps),
+      routerVsBaselineP99: ratio(router?.p99Ms, baseline?.p99Ms),
+      routerVsCeilingRps: ratio(router?.rps, ceiling?.rps),
+      routerVsCeilingP99: ratio(router?.p99Ms, ceiling?.p99Ms),
+      reuseVsRouterRps: ratio(reuse?.rps, router?.rps),
+      reuseVsRouterP99: ratio(reuse?.p99Ms, router?.p99Ms),
+    };
+  });
+}
+
+const fmt = (n: number | null | undefined, digits = 2) => (n === null || n === undefined ? '–' : n.toFixed(digits));
+
+export function runsTable(runs: Run[], ratios?: Ratios[]): string {
+  const cpuOf = (r: Run) => ratios?.find((x) => x.upstreamLatencyMs === r.upstreamLatencyMs)?.cpuUsPerRequest?.[r.target];
+  const withCpu = runs.some((r) => typeof cpuOf(r) === 'number');
+  const lines = [
+    '| target | upstream latency | requests/s | p50 ms | p99 ms |' + (withCpu ? ' CPU µs/request |' : ''),
+    '|---|---:|---:|---:|---:|' + (withCpu ? '---:|' : ''),
+  ];
+  for (const r of runs) {
+    lines.push(
+      `| ${r.target} | ${r.upstreamLatencyMs} ms | ${r.rps.toFixed(0)} | ${fmt(r.p50Ms)} | ${fmt(r.p99Ms)} |` + (withCpu ? ` ${fmt(cpuOf(r), 0)} |` : ''),
+    );
+  }
+  return lines.join('\n');
+}
+
+export function ratiosTable(ratios: Ratios[]): string {
+  const lines = [
+    '| upstream latency | router/baseline rps | router/baseline p99 | router/baseline CPU per request | router/ceiling rps | router/ceiling p99 | router-reuse/router rps | router-reuse/router p99 |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const r of ratios) {
+    lines.push(
+      `| ${r.upstreamLatencyMs} ms | ${fmt(r.routerVsBaselineRps, 3)} | ${fmt(r.routerVsBaselineP99, 3)} | ${fmt(r.routerVsBaselineCpu, 3)} | ${fmt(r.routerVsCeilingRps, 3)} | ${fmt(r.routerVsCeilingP99, 3)} | ${fmt(r.reuseVsRouterRps, 3)} | ${fmt(r.reuseVsRouterP99, 3)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** The issue's targets, checked against one run's ratios. */
+export function targetLines(ratios: Ratios[]): string {
+  const at = (ms: number) => ratios.find((r) => r.upstreamLatencyMs === ms);
+  const verdict = (ok: boolean | null) => (ok === null ? 'not measured' : ok ? 'met' : '**missed**');
+  const check = (value: number | null | undefined, ok: (v: number) => boolean) => (value === null || value === undefined ? null : ok(value));
+  const zero = at(0);
+  const fifty = at(50);
+  return [
+    `- 0 ms: router throughput ≥ 0.95 × baseline: ${fmt(zero?.routerVsBaselineRps, 3)}, ${verdict(check(zero?.routerVsBaselineRps, (v) => v >= 0.95))}.`,
+    `- 0 ms: router p99 ≤ 1.1 × baseline: ${fmt(zero?.routerVsBaselineP99, 3)}, ${verdict(check(zero?.routerVsBaselineP99, (v) => v <= 1.1))}.`,
+    `- 50 ms: no measurable difference (rps within 5 %, p99 within 10 %): rps ${fmt(fifty?.routerVsBaselineRps, 3)}, p99 ${fmt(fifty?.routerVsBaselineP99, 3)}, ` +
+      verdict(
+        fifty?.routerVsBaselineRps == null || fifty.routerVsBaselineP99 == null
+          ? null
+          : Math.abs(fifty.routerVsBaselineRps - 1) <= 0.05 && fifty.routerVsBaselineP99 <= 1.1,
+      ) +
+      '.',
+  ].join('\n');
+}
+
+export function soakLines(soak: Soak): string {
+  const row = (name: string, v: { before: number; after: number; afterGc: number }) =>
+    `| ${name} | ${v.before.toFixed(1)} | ${v.after.toFixed(1)} | ${v.afterGc.toFixed(1)} |`;
+  return [
+    `${soak.sessions.toLocaleString('en-US')} sessions through the router (default options, in-process, ${soak.concurrency} concurrent keep-alive requests) against the stand-in in a child process, in ${soak.durationSeconds.toFixed(1)} s; ${soak.failures} failed. Measured ${soak.date}.`,
+    '',
+    '| MB | before | after | after forced GC |',
+    '|---|---:|---:|---:|',
+    row('heapUsed', soak.heapUsedMB),
+    row('RSS', soak.rssMB),
+    '',
+    `Heap growth after GC: **${soak.heapGrowthAfterGcMB.toFixed(2)} MB** (limit ${soak.limitMB} MB): **${soak.passed ? 'pass' : 'FAIL'}**.`,
+  ].join('\n');
+}
+
+export function renderMarkdown(results: Results): string {
+  const env = results.environment;
+  const m = machine();
+  const out: string[] = ['# Benchmark results', ''];
+  if (results.runs.length > 0) {
+    out.push(
+      `Measured ${results.date} on ${results.cpu}, ${env?.cores ?? m.cores} cores, Node ${results.node}` +
+        (env ? `, ${env.platform}` : '') +
+        '.',
+      '',
+    );
+    if (env) {
+      out.push(
+        `Each target runs in its own process, as does the Resurs stand-in; autocannon runs in the parent with ${env.connections} connections, ` +
+          `${env.warmupSeconds} s warm-up (1 s after the first round) then ${env.durationSeconds} s measured per run` +
+          (env.rounds > 1 ? `, in ${env.rounds} rounds (the order reversed every other round; median per target)` : '') +
+          '. Loopback only. ' +
+          env.note,
+        '',
+      );
+    }
+    const ratios = results.ratios ?? computeRatios(results.runs);
+    out.push(runsTable(results.runs, ratios), '', '## Ratios (same run)', '', ratiosTable(ratios), '', '### Targets', '', targetLines(ratios), '');
+    out.push(
+      '- `ceiling`: the stand-in hit directly (POST Create Session with a valid JWT): no Express, no second hop.',
+      '- `baseline`: a hand-written Express + axios endpoint doing the same call over a keep-alive agent (`bench/baseline.ts`): what a merchant would write without this package.',
+      '- `router`: `createCheckoutRouter` with default options (built `dist/`, imported by package name).',
+      '- `router-reuse`: the same with `reuse: {key: req => req.get(\'x-cart-id\')}`, autocannon rotating through 100 cart ids, so nearly every request is served from the in-memory store.',
+      '',
+    );
+  }
+  if (results.soak) out.push('## Memory soak', '', soakLines(results.soak), '');
+  out.push(
+    '## Reproduce',
+    '',
+    '```sh',
+    'npm run bench          # env: BENCH_DURATION=10 (s per measured run), BENCH_WARMUP=2, BENCH_CONNECTIONS=50, BENCH_ROUNDS=3',
+    'npm run bench:soak     # SOAK_SESSIONS=100000, SOAK_CONCURRENCY=32, SOAK_LIMIT_MB=10',
+    '```',
+    '',
+    'Machines shared with other work are noisy: compare ratios from one run, not absolute numbers across runs.',
+    '',
+  );
+  return out.join('\n');
+}
+
+/** Writes both files from `results`. */
+export function writeResults(results: Results): void {
+  writeFileSync(RESULTS_JSON, JSON.stringify(results, null, 2) + '\n');
+  writeFileSync(RESULTS_MD, renderMarkdown(results));
+}

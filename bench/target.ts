@@ -1,0 +1,86 @@
+/**
+ * Child entry: one benchmark target on 127.0.0.1 and a free port.
+ *   baseline      the hand-written Express + axios endpoint (bench/baseline.ts)
+ *   router        express-resurs-checkout with default options
+ *   router-reuse  the same with reuse keyed on the X-Cart-Id header
+ * The package is imported by its name, as a merchant would: it resolves through the package's
+ * self-reference to the built dist/ (run `npm run build` first).
+ * Args: <target> <json {baseUrl, storeId, token}>. Prints one line `{"url", "pid"}` once listening.
+ * BENCH_ROUTER_MODULE (a path to another build's dist/) loads the router from there instead, to
+ * compare two builds side by side; BENCH_ROUTER_OPTIONS (JSON) adds options, e.g. '{"breaker": false}'.
+ */
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
+import express from 'express';
+import type { Express } from 'express';
+import * as checkout from 'express-resurs-checkout';
+import { createBaselineApp } from './baseline';
+import { exitWithParent } from './processes';
+
+interface TargetConfig {
+  baseUrl: string;
+  storeId: string;
+  token: string;
+}
+
+function createApp(target: string, config: TargetConfig): Express {
+  if (target === 'baseline') return createBaselineApp(config);
+  const { createCheckoutRouter } = process.env.BENCH_ROUTER_MODULE
+    ? (require(path.resolve(process.env.BENCH_ROUTER_MODULE)) as typeof checkout)
+    : checkout;
+  const app = express();
+  const extra = process.env.BENCH_ROUTER_OPTIONS ? (JSON.parse(process.env.BENCH_ROUTER_OPTIONS) as object) : {};
+  const common = { storeId: config.storeId, baseUrl: config.baseUrl, auth: { token: config.token }, ...extra };
+  if (target === 'router') app.use(createCheckoutRouter(common));
+  else if (target === 'router-reuse') app.use(createCheckoutRouter({ ...common, reuse: { key: (req) => req.get('x-cart-id') } }));
+  else throw new Error(`unknown target "${target}"`);
+  return app;
+}
+
+/** BENCH_GC_STATS=1: on exit, GC pauses by kind on stderr (count, total ms, longest ms). */
+function watchGc(name: string): void {
+  const kinds = new Map<number, { count: number; total: number; max: number }>();
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind = (entry as unknown as { detail?: { kind?: number } }).detail?.kind ?? 0;
+      const k = kinds.get(kind) ?? { count: 0, total: 0, max: 0 };
+      k.count++;
+      k.total += entry.duration;
+      k.max = Math.max(k.max, entry.duration);
+      kinds.set(kind, k);
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  const names: Record<number, string> = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weakcb' };
+  process.on('exit', () => {
+    const parts = [...kinds].map(([kind, k]) => `${names[kind] ?? kind}: ${k.count}× ${k.total.toFixed(0)} ms (max ${k.max.toFixed(1)})`);
+    process.stderr.write(`gc ${name}: ${parts.join(', ')}\n`);
+  });
+}
+
+function main(): void {
+  const [target, json] = process.argv.slice(2);
+  if (!target || !json) throw new Error('usage: target.ts <baseline|router|router-reuse> <json config>');
+  if (process.env.BENCH_GC_STATS === '1') watchGc(`${target} ${process.env.BENCH_ROUTER_MODULE ?? ''}`.trim());
+  const app = createApp(target, JSON.parse(json) as TargetConfig);
+  const server = app.listen(0, '127.0.0.1', () => {
+    const { port } = server.address() as AddressInfo;
+    process.stdout.write(JSON.stringify({ url: `http://127.0.0.1:${port}`, pid: process.pid }) + '\n');
+  });
+  server.keepAliveTimeout = 65_000;
+  exitWithParent(
+    () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  );
+}
+
+try {
+  main();
+} catch (error) {
+  process.stderr.write(`bench target: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+}
