@@ -14,6 +14,7 @@ import type { Logger } from '../logger';
 import { UpstreamFailure, statusFailure, transportFailure } from '../resurs/failure';
 import { guardStore } from '../reuse/guarded-store';
 import type { SessionStore } from '../reuse/session-store';
+import { getOrCreateShared } from '../reuse/shared-value';
 import { createSingleFlight } from '../reuse/single-flight';
 import { untilAborted } from '../resilience/abort';
 import type { TokenContext, TokenSource } from './token-source';
@@ -136,29 +137,17 @@ export function createClientCredentialsSource(auth: ClientCredentialsAuth, deps:
   async function sharedToken(log: Logger): Promise<CachedToken> {
     const store = storeFor(log);
     if (!store) return requestToken(log);
-    const fromStore = await readStored(store);
-    if (fromStore) return fromStore;
-    const lockKey = storeKey + ':lock';
-    const locked = store.add ? await store.add(lockKey, '1', deps.timeoutMs) : true;
-    if (!locked) {
-      // Someone else is fetching: wait for their token, within the token timeout.
-      const until = now() + deps.timeoutMs;
-      while (now() < until) {
-        await new Promise((resolve) => setTimeout(resolve, 25));
-        const token = await readStored(store);
-        if (token) return token;
-      }
-    }
-    try {
-      // Another instance may have stored its token and let go of the lock since we looked.
-      const stored = locked ? await readStored(store) : undefined;
-      if (stored) return stored;
-      const fresh = await requestToken(log);
-      await store.set(storeKey, JSON.stringify(fresh), Math.max(1, fresh.refreshAt - now()));
-      return fresh;
-    } finally {
-      if (locked && store.add) await store.delete(lockKey);
-    }
+    return getOrCreateShared(store, `${storeKey}:lock`, {
+      read: () => readStored(store),
+      create: async () => {
+        const fresh = await requestToken(log);
+        await store.set(storeKey, JSON.stringify(fresh), Math.max(1, fresh.refreshAt - now()));
+        return fresh;
+      },
+      // Whoever holds the lock is done within one token request.
+      lockTtlMs: deps.timeoutMs,
+      pollMs: 25,
+    });
   }
 
   async function readStored(store: SessionStore): Promise<CachedToken | undefined> {

@@ -3,6 +3,7 @@ import type { Logger } from '../logger';
 import type { CheckoutSession } from '../resurs/session';
 import { guardStore } from './guarded-store';
 import type { SessionStore } from './session-store';
+import { getOrCreateShared } from './shared-value';
 import { createSingleFlight } from './single-flight';
 
 /** Options for {@link createSessionReuse}. */
@@ -53,13 +54,12 @@ export function createSessionReuse(options: SessionReuseOptions): SessionReuse {
   const marginMs = marginSeconds * 1000;
   const lockTtlMs = options.lockTtlMs ?? 15_000;
   const pollMs = options.pollMs ?? 25;
-  const maxPolls = Math.max(1, Math.ceil(lockTtlMs / Math.max(1, pollMs)));
   const guard = (log: Logger): SessionStore =>
     guardStore(options.store, { timeoutMs: options.storeTimeoutMs, coolDownMs: options.storeCoolDownMs, logger: log, what: WHAT });
   const defaultStore = guard(logger);
   const flight = createSingleFlight<CheckoutSession>();
 
-  /** The fresh stored session, if any; `log` undefined reads quietly (a second look). */
+  /** The fresh stored session, if any; a corrupt one is ignored, with a warning when `log` is given. */
   async function read(store: SessionStore, storageKey: string, log: Logger | undefined): Promise<CheckoutSession | undefined> {
     const raw = await store.get(storageKey);
     if (raw === undefined) return undefined;
@@ -78,28 +78,15 @@ export function createSessionReuse(options: SessionReuseOptions): SessionReuse {
     return session;
   }
 
-  async function run(store: SessionStore, storageKey: string, create: () => Promise<CheckoutSession>, log: Logger): Promise<CheckoutSession> {
-    const lockKey = `lock:${storageKey}`;
-    for (let poll = 0; ; poll++) {
-      const hit = await read(store, storageKey, log);
-      if (hit) return hit;
-      if (!store.add) return createAndStore(store, storageKey, create);
-      if (await store.add(lockKey, '1', lockTtlMs)) {
-        try {
-          // The holder before us may have stored its session and let go between our read and our lock.
-          const stored = await read(store, storageKey, undefined);
-          if (stored) return stored;
-          return await createAndStore(store, storageKey, create);
-        } finally {
-          await store.delete(lockKey);
-        }
-      }
-      if (poll >= maxPolls) {
-        log.warn({ op: 'lock' }, `${WHAT}: another instance held the creation lock too long, creating a session anyway`);
-        return createAndStore(store, storageKey, create);
-      }
-      await sleep(pollMs);
-    }
+  function run(store: SessionStore, storageKey: string, create: () => Promise<CheckoutSession>, log: Logger): Promise<CheckoutSession> {
+    return getOrCreateShared(store, `lock:${storageKey}`, {
+      read: () => read(store, storageKey, log),
+      reread: () => read(store, storageKey, undefined),
+      create: () => createAndStore(store, storageKey, create),
+      lockTtlMs,
+      pollMs,
+      onGiveUp: () => log.warn({ op: 'lock' }, `${WHAT}: another instance held the creation lock too long, creating a session anyway`),
+    });
   }
 
   return {
@@ -109,10 +96,6 @@ export function createSessionReuse(options: SessionReuseOptions): SessionReuse {
       return flight(storageKey, () => run(store, storageKey, create, log ?? logger));
     },
   };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function pick(session: CheckoutSession): CheckoutSession {
