@@ -125,6 +125,7 @@ describe('Create Session, happy path', () => {
   it('answers 201 with id, expiresAt and embed.src, and keeps the connection alive', async () => {
     const before = Date.now();
     const res = await createSession({});
+    const after = Date.now();
     expect(res.status).toBe(201);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
     expect(res.headers.connection).not.toBe('close');
@@ -132,9 +133,10 @@ describe('Create Session, happy path', () => {
     expect(Object.keys(session).sort()).toEqual(['embed', 'expiresAt', 'id']);
     expect(session.id).toMatch(UUID);
     expect(session.expiresAt).toMatch(ISO_SECONDS);
-    const expiresIn = Date.parse(session.expiresAt) - before;
-    expect(expiresIn).toBeGreaterThan(890_000);
-    expect(expiresIn).toBeLessThanOrEqual(900_000);
+    // expiresAt is whole seconds, somewhere in [before, after] + 900 s, rounded down.
+    const expires = Date.parse(session.expiresAt);
+    expect(expires).toBeGreaterThan(before + 900_000 - 1000);
+    expect(expires).toBeLessThanOrEqual(after + 900_000);
     expect(session.embed).toEqual({ src: `${standIn.url}${SCRIPT_PATH}` });
     expect(standIn.scriptOrigin).toBe(standIn.url);
     expect(standIn.baseUrl).toBe(`${standIn.url}/mock/payment/public/v1`);
