@@ -17,6 +17,7 @@ import type { CheckoutSession } from './resurs/session';
 import type { SessionStore } from './reuse/session-store';
 import { CAMPAIGN_PATTERN } from './request';
 import { isLoopbackHost } from './net';
+import { rateLimitProblems } from './rate-limit-options';
 
 /** The documented Resurs mock base URL; the default `baseUrl`. */
 export const RESURS_MOCK_BASE_URL = 'https://api.checkout.int.resurs.cloud/mock/payment/public/v1';
@@ -395,10 +396,10 @@ function validate<T>(schema: Joi.ObjectSchema, input: unknown, forClient: boolea
   }
   const known: readonly string[] = forClient ? CLIENT_KEYS : [...CLIENT_KEYS, ...ROUTER_ONLY_KEYS];
   const { value, error } = schema.validate(input, { abortEarly: false, convert: true });
-  if (error) {
-    const problems = [...new Set(error.details.map((d) => describe(d, known, forClient)))];
-    throw new ConfigError(problems);
-  }
+  const problems = error ? error.details.map((d) => describe(d, known, forClient)) : [];
+  const rateLimit = (input as { rateLimit?: unknown }).rateLimit;
+  if (!forClient && typeof rateLimit === 'object' && rateLimit !== null) problems.push(...rateLimitProblems(rateLimit as Record<string, unknown>));
+  if (problems.length > 0) throw new ConfigError([...new Set(problems)]);
   return value as T;
 }
 

@@ -6,7 +6,8 @@
 import { rateLimit } from 'express-rate-limit';
 import type { ClientRateLimitInfo, IncrementResponse, Options as LibraryOptions, Store } from 'express-rate-limit';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { ConfigError, ResursCheckoutError } from './errors';
+import { ResursCheckoutError } from './errors';
+import { isModernStore } from './rate-limit-options';
 import type { Logger } from './logger';
 import type { RateLimitOptions } from './options';
 
@@ -18,22 +19,6 @@ export const RATE_LIMIT_STORE_TIMEOUT_MS = 500;
  * limit for this long without asking the store, so an outage costs a request at most one timeout.
  */
 export const RATE_LIMIT_STORE_COOL_DOWN_MS = 1000;
-
-/** express-rate-limit 8's options; anything else is a typo that would silently change nothing. */
-const LIBRARY_OPTIONS = new Set([
-  'windowMs', 'limit', 'max', 'legacyHeaders', 'headers', 'standardHeaders', 'identifier',
-  'retryAfter', 'requestPropertyName', 'skipFailedRequests', 'skipSuccessfulRequests', 'keyGenerator', 'ipv6Subnet',
-  'skip', 'requestWasSuccessful', 'store', 'validate',
-]);
-
-/** express-rate-limit options the router sets itself, and why. */
-const ROUTER_OWNED: Readonly<Record<string, string>> = {
-  handler: 'the router answers 429 rate_limited as a problem itself (use `onError` to observe rate-limited requests)',
-  message: 'the router answers 429 rate_limited as a problem itself (use `onError` to observe rate-limited requests)',
-  statusCode: 'the router answers 429 rate_limited as a problem itself (use `onError` to observe rate-limited requests)',
-  passOnStoreError: 'the rate limit always fails open: when its store fails, requests go on with a warning in the log',
-  logger: "express-rate-limit's warnings go to the router's own `logger` option",
-};
 
 /** Stores already handed to a router: express-rate-limit cannot see them through our wrapper. */
 const usedStores = new WeakSet<object>();
@@ -62,25 +47,11 @@ class StoreFailure extends Error {
 /**
  * Builds the rate-limit stage. Our defaults: `standardHeaders: 'draft-8'` (`RateLimit` and
  * `RateLimit-Policy`), and no legacy `X-RateLimit-*` headers unless the merchant sets
- * `legacyHeaders` (or the older `headers`). Options the router owns (`handler`, `message`,
- * `statusCode`, `passOnStoreError`, `logger`) and unknown keys throw ConfigError at once.
+ * `legacyHeaders` (or the older `headers`). The options were checked with the others
+ * (rate-limit-options.ts), so a typo or an option the router owns never gets here.
  */
 export function createRateLimit(options: RateLimitOptions, deps: RateLimitDeps): RequestHandler {
   const { logger, logOf, fail } = deps;
-  const problems = Object.keys(options).flatMap((key) => {
-    if (Object.hasOwn(ROUTER_OWNED, key)) return [`remove \`rateLimit.${key}\`: ${ROUTER_OWNED[key]}.`];
-    if (!LIBRARY_OPTIONS.has(key)) {
-      return [`\`rateLimit.${key}\` is not an express-rate-limit option: check its spelling (e.g. windowMs, limit, store, keyGenerator).`];
-    }
-    return [];
-  });
-  if (options.store !== undefined && !isModernStore(options.store)) {
-    problems.push(
-      '`rateLimit.store` must be an express-rate-limit Store with increment, decrement and resetKey, e.g. new RedisStore({sendCommand, prefix}) from rate-limit-redis.',
-    );
-  }
-  if (problems.length > 0) throw new ConfigError(problems);
-
   const merchantSetsLegacy = options.legacyHeaders !== undefined || options.headers !== undefined;
   const { store, ...rest } = options;
   if (store) {
@@ -132,13 +103,6 @@ export function createRateLimit(options: RateLimitOptions, deps: RateLimitDeps):
       next(error as Parameters<NextFunction>[0]);
     });
   };
-}
-
-/** A current `Store` (not the callback-style `LegacyStore` of express-rate-limit 5, nor something else). */
-function isModernStore(store: unknown): store is Store {
-  if (typeof store !== 'object' || store === null) return false;
-  const { increment, decrement, resetKey } = store as Partial<Store>;
-  return typeof increment === 'function' && typeof decrement === 'function' && typeof resetKey === 'function';
 }
 
 /** express-rate-limit's own warnings and errors (ERR_ERL_* validations), on our logger. */

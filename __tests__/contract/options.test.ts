@@ -305,3 +305,14 @@ describe('optionsFromEnv', () => {
     expect(text).not.toContain(TOKEN);
   });
 });
+
+describe('rateLimit options', () => {
+  it('are listed with every other problem in one ConfigError', () => {
+    const error = configError(() => router({ ...valid, timeoutMs: -1, rateLimit: { windowMS: 1000, handler: () => undefined } }));
+    expect(error.problems).toEqual([
+      expect.stringMatching(/^`timeoutMs` is invalid/),
+      expect.stringMatching(/^`rateLimit\.windowMS` is not an express-rate-limit option/),
+      expect.stringMatching(/^remove `rateLimit\.handler`/),
+    ]);
+  });
+});
