@@ -8,6 +8,7 @@ import type { ClientRateLimitInfo, IncrementResponse, Options as LibraryOptions,
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ResursCheckoutError } from './errors';
 import { isModernStore } from './rate-limit-options';
+import { withTimeout } from './resilience/timeout';
 import type { Logger } from './logger';
 import type { RateLimitOptions } from './options';
 
@@ -148,25 +149,20 @@ function guardRateLimitStore(inner: Store, logger: Logger): Store {
     if (restingUntil > Date.now()) {
       return Promise.reject(new StoreFailure(op, `failed less than ${RATE_LIMIT_STORE_COOL_DOWN_MS} ms ago, not asked`));
     }
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new StoreFailure(op, `timed out after ${RATE_LIMIT_STORE_TIMEOUT_MS} ms`)), RATE_LIMIT_STORE_TIMEOUT_MS);
-    });
-    const pending = (async () => {
+    const pending = async () => {
       const started = ready;
       if (!(await started)) {
         if (ready === started) ready = runInit(false); // one retry for all the requests waiting here
         if (!(await ready)) throw new StoreFailure(op, 'the store has not started');
       }
       return call();
-    })();
-    pending.catch(() => undefined); // a late rejection after the timeout must not go unhandled
-    return Promise.race([pending, timeout])
-      .catch((error: unknown) => {
+    };
+    return withTimeout(pending, RATE_LIMIT_STORE_TIMEOUT_MS, () => new StoreFailure(op, `timed out after ${RATE_LIMIT_STORE_TIMEOUT_MS} ms`)).catch(
+      (error: unknown) => {
         restingUntil = Date.now() + RATE_LIMIT_STORE_COOL_DOWN_MS;
         throw error instanceof StoreFailure ? error : new StoreFailure(op, error instanceof Error ? error.message : String(error));
-      })
-      .finally(() => clearTimeout(timer));
+      },
+    );
   }
 
   const guarded: Store = {

@@ -1,4 +1,5 @@
 import type { Logger } from '../logger';
+import { withTimeout } from '../resilience/timeout';
 import type { SessionStore } from './session-store';
 
 /** Options for {@link guardStore}. */
@@ -48,27 +49,13 @@ export function guardStore(store: SessionStore, options: GuardStoreOptions): Ses
       }
       return Promise.resolve(fallback);
     }
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+    return withTimeout(call, timeoutMs, () => new Error(`timed out after ${timeoutMs} ms`)).catch((error: unknown) => {
+      if (coolDownMs > 0) restingUntil.set(store, now() + coolDownMs);
+      warned = true;
+      const err = error instanceof Error ? error.message : typeof error;
+      logger.warn({ op, err }, `${what}: store failed, continuing without it: ${op}: ${err}`);
+      return fallback;
     });
-    let pending: Promise<R>;
-    try {
-      pending = Promise.resolve(call());
-    } catch (error) {
-      pending = Promise.reject(error);
-    }
-    pending.catch(() => undefined); // a late rejection after the timeout must not go unhandled
-    return Promise.race([pending, timeout]).then(
-      (result) => result,
-      (error: unknown) => {
-        if (coolDownMs > 0) restingUntil.set(store, now() + coolDownMs);
-        warned = true;
-        const err = error instanceof Error ? error.message : typeof error;
-        logger.warn({ op, err }, `${what}: store failed, continuing without it: ${op}: ${err}`);
-        return fallback;
-      },
-    ).finally(() => clearTimeout(timer));
   }
 
   const guarded: SessionStore = {
