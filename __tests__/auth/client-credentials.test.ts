@@ -9,7 +9,7 @@ import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import type { Response } from 'supertest';
 import { DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, startStandIn } from '../../demo-app/resurs-stand-in';
-import type { Fault, StandIn } from '../../demo-app/resurs-stand-in';
+import type { Fault } from '../../demo-app/resurs-stand-in';
 import { MemorySessionStore } from '../../src';
 import type { ClientCredentialsAuth, SessionStore } from '../../src';
 import { createClientCredentialsSource, parseTokenAnswer, refreshAtFor } from '../../src/auth/client-credentials';
@@ -19,6 +19,7 @@ import { useHarness } from '../helpers/checkout-app';
 import type { CheckoutHarness } from '../helpers/checkout-app';
 import { closedPort } from '../helpers/loopback-servers';
 import { logText } from '../helpers/recording-logger';
+import { expectProblem } from '../helpers/problem';
 
 const harness = useHarness();
 const responses: string[] = [];
@@ -52,11 +53,6 @@ async function post(app: http.RequestListener | ReturnType<CheckoutHarness['app'
   return res;
 }
 
-function expectProblem(res: Response, status: number, code: string): void {
-  expect(res.status).toBe(status);
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-  expect(res.body).toMatchObject({ status, code, requestId: res.headers['x-request-id'] });
-}
 
 describe('the token request', () => {
   it('is form-encoded as OAuth2 says, with scope merchant-api by default', async () => {

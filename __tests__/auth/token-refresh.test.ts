@@ -6,12 +6,13 @@
 import request from 'supertest';
 import type { Response } from 'supertest';
 import jwt from 'jsonwebtoken';
-import { DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, FAULT_RAW_SECRET_MARKER } from '../../demo-app/resurs-stand-in';
+import { DEMO_CLIENT_ID, DEMO_CLIENT_SECRET } from '../../demo-app/resurs-stand-in';
 import type { Fault } from '../../demo-app/resurs-stand-in';
 import { ResursCheckoutError, createResursClient } from '../../src';
 import type { CheckoutRouterOptions } from '../../src';
 import { useHarness } from '../helpers/checkout-app';
 import { logText } from '../helpers/recording-logger';
+import { expectProblem } from '../helpers/problem';
 
 const harness = useHarness();
 
@@ -26,12 +27,6 @@ function post(options: Partial<CheckoutRouterOptions>): Promise<Response> {
     .send('{}');
 }
 
-function expectProblem(res: Response, status: number, code: string): void {
-  expect(res.status).toBe(status);
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-  expect(res.body).toMatchObject({ status, code, requestId: res.headers['x-request-id'] });
-  expect(res.text).not.toContain(FAULT_RAW_SECRET_MARKER);
-}
 
 /** A JWT with the right shape that the stand-in refuses (signed with another secret). */
 const foreignToken = (): string => jwt.sign({ exp: Math.floor(Date.now() / 1000) + 3600 }, 'not-the-stand-in-secret');

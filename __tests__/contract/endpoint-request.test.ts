@@ -8,28 +8,13 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { Express } from 'express';
 import request from 'supertest';
-import type { Response } from 'supertest';
 import { startHarness } from '../helpers/checkout-app';
 import type { CheckoutHarness } from '../helpers/checkout-app';
+import { expectProblem } from '../helpers/problem';
 
-const PROBLEM_KEYS = ['code', 'detail', 'requestId', 'status', 'title', 'type'];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Asserts the RFC 9457 problem answer the contract describes, and returns its body. */
-function expectProblem(res: Response, status: number, code: string): Record<string, unknown> {
-  expect(res.status).toBe(status);
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-  const body = JSON.parse(res.text) as Record<string, unknown>;
-  const keys = Object.keys(body).filter((k) => k !== 'errors').sort();
-  expect(keys).toEqual(PROBLEM_KEYS);
-  expect(body.status).toBe(status);
-  expect(body.code).toBe(code);
-  expect(typeof body.type).toBe('string');
-  expect(typeof body.title).toBe('string');
-  expect(typeof body.detail).toBe('string');
-  expect(body.requestId).toBe(res.headers['x-request-id']);
-  return body;
-}
 
 /** Sends a raw HTTP request (so the test controls framing: chunked bodies, odd methods). */
 function rawRequest(

@@ -14,18 +14,10 @@ import type { CheckoutErrorEvent, SessionCreatedEvent } from '../../src';
 import { startHarness } from '../helpers/checkout-app';
 import type { CheckoutHarness } from '../helpers/checkout-app';
 import { logText } from '../helpers/recording-logger';
+import { expectProblem } from '../helpers/problem';
 
 const VERSION = (JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
 
-function expectProblem(res: Response, status: number, code: string): Record<string, unknown> {
-  expect(res.status).toBe(status);
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-  const body = JSON.parse(res.text) as Record<string, unknown>;
-  expect(body.code).toBe(code);
-  expect(body.status).toBe(status);
-  expect(body.requestId).toBe(res.headers['x-request-id']);
-  return body;
-}
 
 const inAnHour = () => new Date(Date.now() + 3_600_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 

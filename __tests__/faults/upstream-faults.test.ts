@@ -4,13 +4,14 @@
  */
 import request from 'supertest';
 import type { Response } from 'supertest';
-import { FAULT_RAW_SECRET_MARKER, MOCK_API_PATH } from '../../demo-app/resurs-stand-in';
+import { MOCK_API_PATH } from '../../demo-app/resurs-stand-in';
 import type { Fault } from '../../demo-app/resurs-stand-in';
 import { startHarness } from '../helpers/checkout-app';
 import type { CheckoutHarness } from '../helpers/checkout-app';
 import { closedPort, startRecordingServer, startResettingServer } from '../helpers/loopback-servers';
 import type { RecordingServer, ResettingServer } from '../helpers/loopback-servers';
 import { logText } from '../helpers/recording-logger';
+import { expectProblem as expectProblemBody } from '../helpers/problem';
 
 let harness: CheckoutHarness;
 let redirectTarget: RecordingServer;
@@ -59,14 +60,7 @@ function post(options: Parameters<CheckoutHarness['app']>[0] = {}): Promise<Resp
     .send('{}');
 }
 
-function expectProblem(res: Response, status: number, code: string): void {
-  expect(res.status).toBe(status);
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-  expect(res.body).toMatchObject({ status, code, requestId: res.headers['x-request-id'] });
-  expect(Object.keys(res.body).sort()).toEqual(['code', 'detail', 'requestId', 'status', 'title', 'type']);
-  expect(res.text).not.toContain(FAULT_RAW_SECRET_MARKER);
-  expect(res.text).not.toContain(harness.token);
-}
+const expectProblem = (res: Response, status: number, code: string) => expectProblemBody(res, status, code, harness.token);
 
 function expectSession(res: Response): void {
   expect(res.status).toBe(201);

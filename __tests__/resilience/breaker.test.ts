@@ -9,6 +9,7 @@ import type { Fault } from '../../demo-app/resurs-stand-in';
 import type { CheckoutRouterOptions } from '../../src';
 import { BreakerOpen, createBreaker } from '../../src/resilience/breaker';
 import { useHarness } from '../helpers/checkout-app';
+import { expectProblem } from '../helpers/problem';
 
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -144,10 +145,6 @@ describe('the breaker through the router', () => {
       request(app).post('/checkout/session').set('X-Request-Id', `${tag}-${++sent}`).set('Content-Type', 'application/json').send('{}');
   }
 
-  function expectProblem(res: Response, statusCode: number, code: string): void {
-    expect(res.status).toBe(statusCode);
-    expect(res.body).toMatchObject({ status: statusCode, code, requestId: res.headers['x-request-id'] });
-  }
 
   it('after failureThreshold failed attempts every request answers 503 with Retry-After, without calling Resurs or the token source', async () => {
     harness.standIn.setFaults({ always: status(500) });
