@@ -28,3 +28,16 @@ export function withFields(logger: Logger, fields: Record<string, unknown>): Log
       fn.call(logger, { ...fields, ...more }, message);
   return { debug: bind(logger.debug), info: bind(logger.info), warn: bind(logger.warn), error: bind(logger.error) };
 }
+
+/** What kind of thing was thrown, for a log line: the error's name, never its message. */
+export function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : typeof error;
+}
+
+/**
+ * An Error's message, for a log line about our own dependencies (stores, libraries); for anything
+ * else thrown only its type, since a thrown value could be anything.
+ */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : typeof error;
+}

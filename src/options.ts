@@ -164,7 +164,7 @@ export interface ResolvedClientOptions {
 export interface ResolvedRouterOptions extends ResolvedClientOptions {
   campaigns: CampaignRule | undefined;
   path: string;
-  reuse: ReuseOptions | undefined;
+  reuse: (ReuseOptions & { marginSeconds: number }) | undefined;
   rateLimit: RateLimitOptions | undefined;
   onSessionCreated: ((event: SessionCreatedEvent) => void) | undefined;
   onError: ((event: CheckoutErrorEvent) => void) | undefined;

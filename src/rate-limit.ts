@@ -9,6 +9,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ResursCheckoutError } from './errors';
 import { isModernStore } from './rate-limit-options';
 import { withTimeout } from './resilience/timeout';
+import { errorMessage } from './logger';
 import type { Logger } from './logger';
 import type { RateLimitOptions } from './options';
 
@@ -109,7 +110,7 @@ export function createRateLimit(options: RateLimitOptions, deps: RateLimitDeps):
 /** express-rate-limit's own warnings and errors (ERR_ERL_* validations), on our logger. */
 function logLibrary(logger: Logger, error: unknown, message?: string): void {
   const code = typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
-  const err = error instanceof Error ? error.message : String(error);
+  const err = errorMessage(error);
   logger.warn({ ...(code ? { code } : {}), err }, message ?? `express-rate-limit: ${err}`);
 }
 
@@ -137,7 +138,7 @@ function guardRateLimitStore(inner: Store, logger: Logger): Store {
         () => true,
         (error: unknown) => {
           restingUntil = Date.now() + RATE_LIMIT_STORE_COOL_DOWN_MS;
-          const err = error instanceof Error ? error.message : String(error);
+          const err = errorMessage(error);
           // Later attempts show up as each request's own warning.
           if (first) logger.warn({ op: 'init', err }, `rate limit: store failed to start, retrying on later requests: ${err}`);
           return false;
@@ -160,7 +161,7 @@ function guardRateLimitStore(inner: Store, logger: Logger): Store {
     return withTimeout(pending, RATE_LIMIT_STORE_TIMEOUT_MS, () => new StoreFailure(op, `timed out after ${RATE_LIMIT_STORE_TIMEOUT_MS} ms`)).catch(
       (error: unknown) => {
         restingUntil = Date.now() + RATE_LIMIT_STORE_COOL_DOWN_MS;
-        throw error instanceof StoreFailure ? error : new StoreFailure(op, error instanceof Error ? error.message : String(error));
+        throw error instanceof StoreFailure ? error : new StoreFailure(op, errorMessage(error));
       },
     );
   }

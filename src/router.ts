@@ -10,7 +10,7 @@ import { compileCampaignRule } from './campaigns';
 import { hasBody, isJsonMediaType } from './content-type';
 import { ResursCheckoutError } from './errors';
 import type { Logger } from './logger';
-import { silentLogger, withFields } from './logger';
+import { errorName, silentLogger, withFields } from './logger';
 import type { CheckoutRouterOptions, ResolvedRouterOptions } from './options';
 import { resolveRouterOptions } from './options';
 import { toCheckoutError } from './problem';
@@ -126,7 +126,7 @@ export function createCheckoutRouter(options: CheckoutRouterOptions): Router {
     if (error.code === 'internal_error') {
       const bug = cause ?? error.cause;
       exchange.log.error(
-        { ...fields, errorName: bug instanceof Error ? bug.name : typeof bug, stack: bug instanceof Error ? bug.stack : undefined },
+        { ...fields, errorName: errorName(bug), stack: bug instanceof Error ? bug.stack : undefined },
         'express-resurs-checkout hit a bug; answered 500 without details.',
       );
     } else {
@@ -136,15 +136,13 @@ export function createCheckoutRouter(options: CheckoutRouterOptions): Router {
     sendProblem(res, error, exchange.requestId);
   }
 
-  return router;
-
   function createSessionHandler(s: ResolvedRouterOptions, resurs: ResursClient): RequestHandler {
     const checkCampaign = compileCampaignRule<Request>(s.campaigns);
     const reuse = s.reuse && {
       key: s.reuse.key,
       sessions: createSessionReuse({
         store: s.reuse.store ?? new MemorySessionStore(),
-        marginSeconds: s.reuse.marginSeconds ?? 60,
+        marginSeconds: s.reuse.marginSeconds,
         namespace: `${s.baseUrl}/stores/${s.storeId}`,
         // A creating instance is done within its deadline; a lock older than that is a crashed one's.
         lockTtlMs: s.deadlineMs + 1000,
@@ -155,7 +153,8 @@ export function createCheckoutRouter(options: CheckoutRouterOptions): Router {
     return async (req, res) => {
       const exchange = exchangeOf(res);
       try {
-        const { campaign } = parseSessionRequest(req.body);
+        const input = parseSessionRequest(req.body); // {} or {campaign}: the client's input as is
+        const { campaign } = input;
         exchange.campaign = campaign;
         if (campaign !== undefined) await checkCampaign(campaign, req);
 
@@ -176,16 +175,13 @@ export function createCheckoutRouter(options: CheckoutRouterOptions): Router {
             campaign,
             () => {
               created = true;
-              return resurs.createSession({ ...(campaign !== undefined ? { campaign } : {}) }, { requestId: exchange.requestId });
+              return resurs.createSession(input, { requestId: exchange.requestId });
             },
             exchange.log,
           );
           reused = !created;
         } else {
-          session = await resurs.createSession(
-            campaign !== undefined ? { campaign } : {},
-            { requestId: exchange.requestId, signal: gone.signal },
-          );
+          session = await resurs.createSession(input, { requestId: exchange.requestId, signal: gone.signal });
         }
         res.off('close', onClose);
         if (gone.signal.aborted) return;
@@ -202,6 +198,8 @@ export function createCheckoutRouter(options: CheckoutRouterOptions): Router {
       }
     };
   }
+
+  return router;
 }
 
 function reuseKey(
@@ -214,7 +212,7 @@ function reuseKey(
     const value = key(req, campaign);
     return typeof value === 'string' && value.length > 0 ? value : undefined;
   } catch (error) {
-    log.warn({ errorName: error instanceof Error ? error.name : typeof error }, 'reuse.key threw; this request does not reuse a session.');
+    log.warn({ errorName: errorName(error) }, 'reuse.key threw; this request does not reuse a session.');
     return undefined;
   }
 }
@@ -223,6 +221,6 @@ function callHook(log: Logger, name: string, hook: () => void): void {
   try {
     hook();
   } catch (error) {
-    log.warn({ hook: name, errorName: error instanceof Error ? error.name : typeof error }, `The ${name} hook threw; the answer is unaffected.`);
+    log.warn({ hook: name, errorName: errorName(error) }, `The ${name} hook threw; the answer is unaffected.`);
   }
 }

@@ -1,5 +1,6 @@
 /** `auth: {getToken}`: the merchant's own token function, called per request and after a 401. */
 import { ResursCheckoutError } from '../errors';
+import { errorName } from '../logger';
 import type { TokenSource } from './token-source';
 
 export function createFunctionTokenSource(getToken: () => string | Promise<string>): TokenSource {
@@ -12,7 +13,7 @@ export function createFunctionTokenSource(getToken: () => string | Promise<strin
         token = await getToken();
       } catch (error) {
         // The merchant's error text may hold anything; log only its kind.
-        log.error({ errorName: error instanceof Error ? error.name : typeof error }, 'auth.getToken threw; no token to send to Resurs.');
+        log.error({ errorName: errorName(error) }, 'auth.getToken threw; no token to send to Resurs.');
         throw new ResursCheckoutError('upstream_unavailable', 'Could not get credentials for Resurs. Try again shortly.', { cause: error });
       }
       if (typeof token !== 'string' || token.length === 0) {

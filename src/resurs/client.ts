@@ -60,7 +60,6 @@ export function buildResursClient(options: ResolvedClientOptions): ResursClient 
   const http = createHttp(options);
   const url = `${options.baseUrl}/stores/${encodeURIComponent(options.storeId)}/sessions`;
   const rules: SessionRules = {
-    baseUrl: options.baseUrl,
     baseUrlIsLoopback: isLoopbackHost(new URL(options.baseUrl).hostname),
     allowedScriptOrigins: options.allowedScriptOrigins,
   };
@@ -188,7 +187,7 @@ async function attemptOnce(settings: CallSettings, call: Call, token: string): P
     } catch {
       throw new UpstreamFailure('invalid', 'Resurs answered something that is not JSON', response.status);
     }
-    const session = checkSession(parsed, settings.rules, isLoopbackHost);
+    const session = checkSession(parsed, settings.rules);
     if (typeof session === 'string') throw new UpstreamFailure('invalid', `Resurs' answer was refused: ${session}`, response.status);
     return { session, status: response.status };
   } catch (error) {

@@ -1,3 +1,5 @@
+import { isLoopbackHost } from '../net';
+
 /** The session Resurs answers, as the storefront receives it. */
 export interface CheckoutSession {
   /** Session id; authenticates the payment-method components in the browser. */
@@ -12,10 +14,8 @@ export interface CheckoutSession {
 
 /** What may be in Resurs' answer for it to reach the storefront. */
 export interface SessionRules {
-  /** The client's baseUrl: a loopback base allows an http: script on a loopback host. */
-  baseUrl: string;
-  /** Whether `baseUrl`'s host is loopback; worked out from `baseUrl` on every check when absent. */
-  baseUrlIsLoopback?: boolean;
+  /** The client's baseUrl is on a loopback host: then an http: script on a loopback host is allowed. */
+  baseUrlIsLoopback: boolean;
   /** Origins `embed.src` may come from; undefined means any https: origin. */
   allowedScriptOrigins: readonly string[] | undefined;
 }
@@ -34,7 +34,6 @@ function isObject(value: unknown): value is Record<string, unknown> {
 export function checkSession(
   body: unknown,
   rules: SessionRules,
-  isLoopbackHost: (host: string) => boolean,
   now: number = Date.now(),
 ): CheckoutSession | string {
   if (!isObject(body)) return 'the answer is not a JSON object';
@@ -52,7 +51,7 @@ export function checkSession(
     return '`embed.src` is not an absolute URL';
   }
   if (src.protocol !== 'https:') {
-    const loopbackPair = src.protocol === 'http:' && isLoopbackHost(src.hostname) && (rules.baseUrlIsLoopback ?? isLoopbackHost(new URL(rules.baseUrl).hostname));
+    const loopbackPair = src.protocol === 'http:' && isLoopbackHost(src.hostname) && rules.baseUrlIsLoopback;
     if (!loopbackPair) return '`embed.src` is not an https: URL';
   }
   if (src.username || src.password) return '`embed.src` carries credentials';

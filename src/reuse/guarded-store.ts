@@ -1,3 +1,4 @@
+import { errorMessage } from '../logger';
 import type { Logger } from '../logger';
 import { withTimeout } from '../resilience/timeout';
 import type { SessionStore } from './session-store';
@@ -52,7 +53,7 @@ export function guardStore(store: SessionStore, options: GuardStoreOptions): Ses
     return withTimeout(call, timeoutMs, () => new Error(`timed out after ${timeoutMs} ms`)).catch((error: unknown) => {
       if (coolDownMs > 0) restingUntil.set(store, now() + coolDownMs);
       warned = true;
-      const err = error instanceof Error ? error.message : typeof error;
+      const err = errorMessage(error);
       logger.warn({ op, err }, `${what}: store failed, continuing without it: ${op}: ${err}`);
       return fallback;
     });
