@@ -2,12 +2,12 @@
  * express-resurs-checkout: Resurs Bank checkout for any Express shop.
  * The public exports, and nothing else.
  */
-export { createCheckoutRouter } from './router';
+export { createCheckoutRouter } from './routes/router';
 export { createResursClient } from './resurs/client';
 export type { ResursClient, CreateSessionInput, CreateSessionContext } from './resurs/client';
-export { optionsFromEnv } from './env';
-export type { ResursEnv } from './env';
-export { RESURS_MOCK_BASE_URL } from './options';
+export { optionsFromEnv } from './options/from-env';
+export type { ResursEnv } from './options/from-env';
+export { RESURS_MOCK_BASE_URL } from './options/options';
 export type {
   AuthOptions,
   BreakerOptions,
@@ -23,14 +23,14 @@ export type {
   SessionCreatedEvent,
   StaticTokenAuth,
   TokenFunctionAuth,
-} from './options';
+} from './options/options';
 export type { CheckoutSession } from './resurs/session';
 export { ConfigError, ResursCheckoutError, ERROR_STATUS } from './errors';
 export type { ErrorCode, FieldError } from './errors';
 export type { ProblemBody } from './problem';
 export type { Logger } from './logger';
-export { MemorySessionStore } from './reuse/memory-store';
-export type { MemorySessionStoreOptions } from './reuse/memory-store';
-export { RedisSessionStore } from './reuse/redis-store';
-export type { RedisSessionStoreOptions, SendCommandFn } from './reuse/redis-store';
-export type { SessionStore } from './reuse/session-store';
+export { MemorySessionStore } from './store/memory-store';
+export type { MemorySessionStoreOptions } from './store/memory-store';
+export { RedisSessionStore } from './store/redis-store';
+export type { RedisSessionStoreOptions, SendCommandFn } from './store/redis-store';
+export type { SessionStore } from './store/session-store';

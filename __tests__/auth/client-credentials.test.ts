@@ -14,7 +14,7 @@ import { MemorySessionStore } from '../../src';
 import type { ClientCredentialsAuth, SessionStore } from '../../src';
 import { createClientCredentialsSource, parseTokenAnswer, refreshAtFor } from '../../src/auth/client-credentials';
 import { silentLogger } from '../../src/logger';
-import { createHttp } from '../../src/resurs/http';
+import { createHttp } from '../../src/transport/http';
 import { useHarness } from '../helpers/checkout-app';
 import type { CheckoutHarness } from '../helpers/checkout-app';
 import { closedPort } from '../helpers/loopback-servers';

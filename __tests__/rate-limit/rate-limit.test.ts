@@ -9,7 +9,7 @@ import type { Response } from 'supertest';
 import { ConfigError } from '../../src';
 import type { CheckoutErrorEvent, RateLimitOptions } from '../../src';
 import type { Store } from 'express-rate-limit';
-import { RATE_LIMIT_STORE_COOL_DOWN_MS, RATE_LIMIT_STORE_TIMEOUT_MS } from '../../src/rate-limit';
+import { RATE_LIMIT_STORE_COOL_DOWN_MS, RATE_LIMIT_STORE_TIMEOUT_MS } from '../../src/routes/rate-limit';
 import { startHarness, type CheckoutHarness } from '../helpers/checkout-app';
 
 const PROBLEM_KEYS = ['code', 'detail', 'requestId', 'status', 'title', 'type'];

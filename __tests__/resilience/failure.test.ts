@@ -1,7 +1,7 @@
 /** Classifying one failed attempt: what is retried, what counts for the breaker, Retry-After. */
 import { AxiosError, AxiosHeaders } from 'axios';
 import type { AxiosResponse } from 'axios';
-import { UpstreamFailure, parseRetryAfter, statusFailure, transportFailure } from '../../src/resurs/failure';
+import { UpstreamFailure, parseRetryAfter, statusFailure, transportFailure } from '../../src/transport/failure';
 
 function response(status: number, headers: Record<string, string> = {}): AxiosResponse {
   return { status, statusText: '', headers, data: 'RAW body db_password=hunter2', config: { headers: new AxiosHeaders() } };

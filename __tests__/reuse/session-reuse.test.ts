@@ -1,9 +1,9 @@
 import { createClient } from 'redis';
 import type { CheckoutSession } from '../../src/resurs/session';
-import { MemorySessionStore } from '../../src/reuse/memory-store';
-import { RedisSessionStore } from '../../src/reuse/redis-store';
+import { MemorySessionStore } from '../../src/store/memory-store';
+import { RedisSessionStore } from '../../src/store/redis-store';
 import { createSessionReuse } from '../../src/reuse/session-reuse';
-import type { SessionStore } from '../../src/reuse/session-store';
+import type { SessionStore } from '../../src/store/session-store';
 import { describeWithRedis, startRedisServer, type RedisServer } from '../helpers/redis-server';
 import { recordingLogger } from '../helpers/recording-logger';
 

@@ -1,7 +1,7 @@
 /** Picks the token source for the `auth` form the merchant chose. */
 import type { AxiosInstance } from 'axios';
 import type { Logger } from '../logger';
-import type { AuthOptions } from '../options';
+import type { AuthOptions } from '../options/options';
 import { createClientCredentialsSource } from './client-credentials';
 import { createFunctionTokenSource } from './function-token';
 import { createStaticTokenSource } from './static-token';

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from '../logger';
 import type { CheckoutSession } from '../resurs/session';
-import { guardStore } from './guarded-store';
-import type { SessionStore } from './session-store';
-import { getOrCreateShared } from './shared-value';
-import { createSingleFlight } from './single-flight';
+import { guardStore } from '../store/guarded-store';
+import type { SessionStore } from '../store/session-store';
+import { getOrCreateShared } from '../store/shared-value';
+import { createSingleFlight } from '../store/single-flight';
 
 /** Options for {@link createSessionReuse}. */
 export interface SessionReuseOptions {

@@ -1,6 +1,6 @@
-import { guardStore } from '../../src/reuse/guarded-store';
-import { MemorySessionStore } from '../../src/reuse/memory-store';
-import type { SessionStore } from '../../src/reuse/session-store';
+import { guardStore } from '../../src/store/guarded-store';
+import { MemorySessionStore } from '../../src/store/memory-store';
+import type { SessionStore } from '../../src/store/session-store';
 import { recordingLogger } from '../helpers/recording-logger';
 
 const SECRET = 'eyJhbGciOiJIUzI1NiJ9.secret-token-value';

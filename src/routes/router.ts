@@ -6,23 +6,23 @@
  */
 import express from 'express';
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
-import { compileCampaignRule } from './campaigns';
+import { compileCampaignRule } from '../rules/campaigns';
 import { hasBody, isJsonMediaType } from './content-type';
-import { ResursCheckoutError } from './errors';
-import type { Logger } from './logger';
-import { errorName, silentLogger, withFields } from './logger';
-import type { CheckoutRouterOptions, ResolvedRouterOptions } from './options';
-import { resolveRouterOptions } from './options';
-import { toCheckoutError } from './problem';
+import { ResursCheckoutError } from '../errors';
+import type { Logger } from '../logger';
+import { errorName, silentLogger, withFields } from '../logger';
+import type { CheckoutRouterOptions, ResolvedRouterOptions } from '../options/options';
+import { resolveRouterOptions } from '../options/options';
+import { toCheckoutError } from '../problem';
 import { createRateLimit } from './rate-limit';
 import { requestIdFrom } from './request-id';
-import { parseSessionRequest } from './request';
+import { parseSessionRequest } from '../rules/session-request';
 import { sendProblem, sendSession } from './respond';
-import { buildResursClient } from './resurs/client';
-import type { ResursClient } from './resurs/client';
-import type { CheckoutSession } from './resurs/session';
-import { MemorySessionStore } from './reuse/memory-store';
-import { createSessionReuse } from './reuse/session-reuse';
+import { buildResursClient } from '../resurs/client';
+import type { ResursClient } from '../resurs/client';
+import type { CheckoutSession } from '../resurs/session';
+import { MemorySessionStore } from '../store/memory-store';
+import { createSessionReuse } from '../reuse/session-reuse';
 
 /** The largest body the endpoint reads. */
 export const BODY_LIMIT_BYTES = 1024;

@@ -9,14 +9,14 @@ import Joi from 'joi';
 import jwt from 'jsonwebtoken';
 import type { Request } from 'express';
 import type { Options as RateLimitLibraryOptions } from 'express-rate-limit';
-import { ConfigError } from './errors';
-import type { ResursCheckoutError } from './errors';
-import type { Logger } from './logger';
-import { silentLogger } from './logger';
-import type { CheckoutSession } from './resurs/session';
-import type { SessionStore } from './reuse/session-store';
-import { CAMPAIGN_PATTERN } from './request';
-import { isLoopbackHost } from './net';
+import { ConfigError } from '../errors';
+import type { ResursCheckoutError } from '../errors';
+import type { Logger } from '../logger';
+import { silentLogger } from '../logger';
+import type { CheckoutSession } from '../resurs/session';
+import type { SessionStore } from '../store/session-store';
+import { CAMPAIGN_PATTERN } from '../rules/session-request';
+import { isLoopbackHost } from '../net';
 import { rateLimitProblems } from './rate-limit-options';
 
 /** The documented Resurs mock base URL; the default `baseUrl`. */

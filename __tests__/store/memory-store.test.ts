@@ -1,4 +1,4 @@
-import { MemorySessionStore } from '../../src/reuse/memory-store';
+import { MemorySessionStore } from '../../src/store/memory-store';
 
 describe('MemorySessionStore', () => {
   const start = Date.parse('2025-01-01T00:00:00Z');

@@ -1,4 +1,4 @@
-import { createSingleFlight } from '../../src/reuse/single-flight';
+import { createSingleFlight } from '../../src/store/single-flight';
 
 function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (error: Error) => void } {
   let resolve!: (value: T) => void;

@@ -3,7 +3,7 @@
  * It only maps variables to options; `createCheckoutRouter` validates them and reports
  * every problem at once.
  */
-import { ConfigError } from './errors';
+import { ConfigError } from '../errors';
 import type { AuthOptions, CheckoutRouterOptions } from './options';
 
 /** Environment variables read by `optionsFromEnv`. */

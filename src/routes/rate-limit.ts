@@ -6,12 +6,12 @@
 import { rateLimit } from 'express-rate-limit';
 import type { ClientRateLimitInfo, IncrementResponse, Options as LibraryOptions, Store } from 'express-rate-limit';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { ResursCheckoutError } from './errors';
-import { isModernStore } from './rate-limit-options';
-import { withTimeout } from './resilience/timeout';
-import { errorMessage } from './logger';
-import type { Logger } from './logger';
-import type { RateLimitOptions } from './options';
+import { ResursCheckoutError } from '../errors';
+import { isModernStore } from '../options/rate-limit-options';
+import { withTimeout } from '../resilience/timeout';
+import { errorMessage } from '../logger';
+import type { Logger } from '../logger';
+import type { RateLimitOptions } from '../options/options';
 
 /** Longest wait for one rate-limit store call before the request goes on without the limit. */
 export const RATE_LIMIT_STORE_TIMEOUT_MS = 500;

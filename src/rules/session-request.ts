@@ -3,8 +3,8 @@
  * The schema is compiled once; checking it is a pure function.
  */
 import Joi from 'joi';
-import { ResursCheckoutError } from './errors';
-import type { FieldError } from './errors';
+import { ResursCheckoutError } from '../errors';
+import type { FieldError } from '../errors';
 
 /** A campaign name: 1 to 64 characters of A-Z a-z 0-9 _ -. */
 export const CAMPAIGN_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;

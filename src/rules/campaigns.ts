@@ -3,8 +3,8 @@
  * Compiled once when the router is made; each check is a lookup (or the predicate's call).
  * The rule runs only when the storefront asks for a campaign: no campaign is always allowed.
  */
-import { ResursCheckoutError } from './errors';
-import type { CampaignRule, CampaignWindow } from './options';
+import { ResursCheckoutError } from '../errors';
+import type { CampaignRule, CampaignWindow } from '../options/options';
 
 /** Checks one campaign; resolves when allowed, rejects with a 422 ResursCheckoutError when not. */
 export type CampaignCheck<Req> = (campaign: string, req: Req, now?: number) => Promise<void>;

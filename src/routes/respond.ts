@@ -1,8 +1,8 @@
 /** Writing answers to Express responses: the only place that sets status, headers and body. */
 import type { Response } from 'express';
-import type { ResursCheckoutError } from './errors';
-import { PROBLEM_CONTENT_TYPE, toProblem } from './problem';
-import type { CheckoutSession } from './resurs/session';
+import type { ResursCheckoutError } from '../errors';
+import { PROBLEM_CONTENT_TYPE, toProblem } from '../problem';
+import type { CheckoutSession } from '../resurs/session';
 
 /** 201 with exactly `{id, expiresAt, embed: {src}}`. */
 export function sendSession(res: Response, session: CheckoutSession): void {

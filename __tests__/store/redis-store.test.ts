@@ -1,5 +1,5 @@
 import { createClient } from 'redis';
-import { RedisSessionStore } from '../../src/reuse/redis-store';
+import { RedisSessionStore } from '../../src/store/redis-store';
 import { describeWithRedis, startRedisServer, type RedisServer } from '../helpers/redis-server';
 
 describe('RedisSessionStore without a server', () => {

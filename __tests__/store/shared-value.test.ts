@@ -1,6 +1,6 @@
-import { MemorySessionStore } from '../../src/reuse/memory-store';
-import { getOrCreateShared } from '../../src/reuse/shared-value';
-import type { SessionStore } from '../../src/reuse/session-store';
+import { MemorySessionStore } from '../../src/store/memory-store';
+import { getOrCreateShared } from '../../src/store/shared-value';
+import type { SessionStore } from '../../src/store/session-store';
 
 describe('getOrCreateShared', () => {
   it('returns the stored value without creating', async () => {
