@@ -13,6 +13,10 @@ export const ERROR_STATUS = {
   campaign_not_started: 422,
   campaign_expired: 422,
   rate_limited: 429,
+  payment_in_progress: 409,
+  payment_refused: 422,
+  callback_refused: 403,
+  not_found: 404,
   internal_error: 500,
   upstream_error: 502,
   upstream_unavailable: 503,
@@ -32,11 +36,21 @@ export const ERROR_TITLE: Record<ErrorCode, string> = {
   campaign_not_started: 'Campaign not started',
   campaign_expired: 'Campaign expired',
   rate_limited: 'Too many requests',
+  payment_in_progress: 'Payment in progress',
+  payment_refused: 'Payment refused',
+  callback_refused: 'Callback refused',
+  not_found: 'Not found',
   internal_error: 'Internal error',
   upstream_error: 'Resurs answered with an error',
   upstream_unavailable: 'Resurs is unavailable',
   upstream_timeout: 'Resurs did not answer in time',
 };
+
+/** Seconds suggested in Retry-After when nobody said how long to wait. */
+export const DEFAULT_RETRY_AFTER_SECONDS = 5;
+/** The longest Retry-After ever sent. */
+export const MAX_RETRY_AFTER_SECONDS = 3600;
+const RETRY_AFTER_REQUIRED: ReadonlySet<ErrorCode> = new Set(['upstream_unavailable', 'rate_limited']);
 
 /** One field-level validation problem, as listed in a problem body's `errors`. */
 export interface FieldError {
@@ -71,7 +85,11 @@ export class ResursCheckoutError extends Error {
     super(detail, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.status = ERROR_STATUS[code];
-    if (options.retryAfter !== undefined) this.retryAfter = Math.max(0, Math.ceil(options.retryAfter));
+    // Every 503 and 429 carries a Retry-After, by construction: whole seconds, 1 to an hour.
+    const retryAfter = options.retryAfter ?? (RETRY_AFTER_REQUIRED.has(code) ? DEFAULT_RETRY_AFTER_SECONDS : undefined);
+    if (retryAfter !== undefined) {
+      this.retryAfter = Number.isFinite(retryAfter) ? Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(1, Math.ceil(retryAfter))) : DEFAULT_RETRY_AFTER_SECONDS;
+    }
     if (options.errors !== undefined) this.errors = options.errors;
   }
 }

@@ -244,6 +244,7 @@ describe('token answers (pure)', () => {
     const jwtExp = (exp: number) => jwt.sign({ exp }, 'any-secret', { noTimestamp: true });
     expect(parseTokenAnswer(JSON.stringify({ access_token: 'opaque', expires_in: 3600 }), t0)).toEqual({
       token: 'opaque',
+      issuedAt: t0,
       refreshAt: t0 + 3_540_000,
     });
     expect(parseTokenAnswer(JSON.stringify({ access_token: jwtExp(t0 / 1000 + 100), expires_in: 3600 }), t0)?.refreshAt).toBe(

@@ -69,7 +69,7 @@ describe('log lines during faults', () => {
       expect(lines.length).toBeGreaterThan(0);
       for (const line of lines) expect([scenario.name, line.fields.requestId]).toEqual([scenario.name, requestId]);
 
-      for (const line of lines.filter((l) => /^Resurs (attempt failed|created a session)\.$/.test(l.message))) {
+      for (const line of lines.filter((l) => /^Resurs (attempt failed|answered create session)\.$/.test(l.message))) {
         expect(line.fields.attempt).toEqual(expect.any(Number));
         expect(line.fields.latencyMs).toEqual(expect.any(Number));
         expect(line.fields).toHaveProperty('upstreamStatus');
@@ -97,7 +97,7 @@ describe('log lines during faults', () => {
     const res = await request(harness.app({ breaker: false })).post('/checkout/session');
     expect(res.status).toBe(201);
     const attempts = harness.lines
-      .filter((l) => /^Resurs (attempt failed|created a session)\.$/.test(l.message))
+      .filter((l) => /^Resurs (attempt failed|answered create session)\.$/.test(l.message))
       .map((l) => [l.fields.attempt, l.fields.upstreamStatus]);
     expect(attempts).toEqual([
       [1, 503],

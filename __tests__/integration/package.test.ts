@@ -48,7 +48,7 @@ describe('the published package', () => {
   });
 
   it('declares its types, with no `any` in the public declarations of the options', () => {
-    const options = readFileSync(path.join(outDir, 'options.d.ts'), 'utf8');
+    const options = readFileSync(path.join(outDir, 'options', 'options.d.ts'), 'utf8');
     expect(options).toContain('export interface CheckoutRouterOptions');
     const code = options.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
     expect(code).not.toMatch(/\bany\b/);

@@ -5,7 +5,7 @@ import { recordingLogger } from '../helpers/recording-logger';
 
 const SECRET = 'eyJhbGciOiJIUzI1NiJ9.secret-token-value';
 
-const throwing: Required<SessionStore> = {
+const throwing: Required<Omit<SessionStore, 'deleteIfEquals'>> = {
   get: () => {
     throw new Error('sync failure');
   },
@@ -16,7 +16,7 @@ const throwing: Required<SessionStore> = {
   },
 };
 
-const hanging: Required<SessionStore> = {
+const hanging: Required<Omit<SessionStore, 'deleteIfEquals'>> = {
   get: () => new Promise(() => undefined),
   set: () => new Promise(() => undefined),
   delete: () => new Promise(() => undefined),

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { AxiosInstance } from 'axios';
-import { ResursCheckoutError } from '../errors';
+import { ConfigError, ResursCheckoutError } from '../errors';
 import type { ClientCredentialsAuth } from '../options/options';
 import { DEFAULTS } from '../options/options';
 import type { Logger } from '../logger';
@@ -21,6 +21,8 @@ import type { TokenContext, TokenSource } from './token-source';
 
 interface CachedToken {
   token: string;
+  /** When it was fetched (ms since epoch). */
+  issuedAt: number;
   /** When to stop using it (ms since epoch): shortly before it expires. */
   refreshAt: number;
 }
@@ -58,7 +60,7 @@ export function parseTokenAnswer(text: string, issuedAt: number): CachedToken | 
   if (payload && typeof payload === 'object' && typeof payload.exp === 'number') candidates.push(payload.exp * 1000);
   // Neither says: assume the documented hour is not guaranteed and use it for five minutes.
   const expiresAt = candidates.length > 0 ? Math.min(...candidates) : issuedAt + 5 * 60_000;
-  return { token, refreshAt: refreshAtFor(issuedAt, expiresAt) };
+  return { token, issuedAt, refreshAt: refreshAtFor(issuedAt, expiresAt) };
 }
 
 function oauthErrorCode(text: string): string | undefined {
@@ -78,7 +80,17 @@ export interface ClientCredentialsDeps {
   now?: () => number;
 }
 
+/** A fetched token is renewed in the background once this share of its usable life has passed. */
+export const BACKGROUND_REFRESH_AT = 0.8;
+
+/** When the background refresh of `token` is due. */
+export function backgroundRefreshAt(token: { issuedAt: number; refreshAt: number }): number {
+  return token.issuedAt + (token.refreshAt - token.issuedAt) * BACKGROUND_REFRESH_AT;
+}
+
 export function createClientCredentialsSource(auth: ClientCredentialsAuth, deps: ClientCredentialsDeps): TokenSource {
+  if (!auth.tokenUrl) throw new ConfigError(['`auth.tokenUrl` is required with `auth.clientId` unless `environment` is set.']);
+  const tokenUrl: string = auth.tokenUrl;
   const now = deps.now ?? Date.now;
   const scope = auth.scope ?? DEFAULTS.scope;
   const form = new URLSearchParams({
@@ -88,7 +100,7 @@ export function createClientCredentialsSource(auth: ClientCredentialsAuth, deps:
     scope,
   }).toString();
   const storeKey =
-    'token:' + createHash('sha256').update(JSON.stringify([auth.tokenUrl, auth.clientId, scope])).digest('base64url');
+    'token:' + createHash('sha256').update(JSON.stringify([tokenUrl, auth.clientId, scope])).digest('base64url');
   /** The shared store, its warnings written to the log of the request that uses it. */
   const storeFor = (log: Logger): SessionStore | undefined =>
     auth.store && guardStore(auth.store, { logger: log, what: 'token sharing' });
@@ -96,6 +108,37 @@ export function createClientCredentialsSource(auth: ClientCredentialsAuth, deps:
   let cached: CachedToken | undefined;
   /** The last token Resurs refused (401): never taken from the store again. */
   let refused: string | undefined;
+  let refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  let closed = false;
+
+  /** Keeps `cached` fresh without a shopper waiting: renews it before it is due. */
+  function scheduleRefresh(token: CachedToken): void {
+    if (closed) return;
+    clearTimeout(refreshTimer);
+    const delay = Math.max(1000, backgroundRefreshAt(token) - now());
+    refreshTimer = setTimeout(() => void refreshInBackground(token), delay);
+    refreshTimer.unref?.();
+  }
+
+  async function refreshInBackground(current: CachedToken): Promise<void> {
+    const log = deps.logger;
+    try {
+      const fresh = await singleFlight('token', async () => {
+        // A newer token another instance stored is as good as our own fetch.
+        const next = await sharedToken(log, current.token);
+        cached = next;
+        return next;
+      });
+      scheduleRefresh(fresh);
+    } catch {
+      // Logged by the fetch. Try again shortly while the current token still serves.
+      if (!closed && current.refreshAt - now() > 2000) {
+        clearTimeout(refreshTimer);
+        refreshTimer = setTimeout(() => void refreshInBackground(current), Math.min(30_000, (current.refreshAt - now()) / 2));
+        refreshTimer.unref?.();
+      }
+    }
+  }
 
   async function requestToken(log: Logger): Promise<CachedToken> {
     const issuedAt = now();
@@ -104,7 +147,7 @@ export function createClientCredentialsSource(auth: ClientCredentialsAuth, deps:
     let failure: UpstreamFailure | undefined;
     let answer: CachedToken | undefined;
     try {
-      const response = await deps.http.post<string>(auth.tokenUrl, form, {
+      const response = await deps.http.post<string>(tokenUrl, form, {
         headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
         signal: timer.signal,
       });
@@ -134,11 +177,11 @@ export function createClientCredentialsSource(auth: ClientCredentialsAuth, deps:
   }
 
   /** With a store: another instance may hold a fresh token; take a lock so one fetches. */
-  async function sharedToken(log: Logger): Promise<CachedToken> {
+  async function sharedToken(log: Logger, replacing?: string): Promise<CachedToken> {
     const store = storeFor(log);
     if (!store) return requestToken(log);
     return getOrCreateShared(store, `${storeKey}:lock`, {
-      read: () => readStored(store),
+      read: () => readStored(store, replacing),
       create: async () => {
         const fresh = await requestToken(log);
         await store.set(storeKey, JSON.stringify(fresh), Math.max(1, fresh.refreshAt - now()));
@@ -150,20 +193,36 @@ export function createClientCredentialsSource(auth: ClientCredentialsAuth, deps:
     });
   }
 
-  async function readStored(store: SessionStore): Promise<CachedToken | undefined> {
+  async function readStored(store: SessionStore, replacing?: string): Promise<CachedToken | undefined> {
     const text = await store.get(storeKey);
     if (!text) return undefined;
     try {
       const value = JSON.parse(text) as CachedToken;
       const usable = typeof value.token === 'string' && typeof value.refreshAt === 'number' && value.refreshAt > now();
-      return usable && value.token !== refused ? value : undefined;
+      if (!usable || value.token === refused || value.token === replacing) return undefined;
+      return { token: value.token, refreshAt: value.refreshAt, issuedAt: typeof value.issuedAt === 'number' ? value.issuedAt : now() };
     } catch {
       return undefined;
     }
   }
 
-  return {
+  const source: TokenSource = {
     refreshable: true,
+    close() {
+      closed = true;
+      clearTimeout(refreshTimer);
+    },
+    async warmUp(log) {
+      const timer = AbortSignal.timeout(deps.timeoutMs);
+      try {
+        await source.getToken({ signal: timer, log });
+      } catch (error) {
+        if (error === timer.reason) {
+          throw new ResursCheckoutError('upstream_timeout', 'Resurs\' token endpoint did not answer in time.', { cause: error });
+        }
+        throw error;
+      }
+    },
     invalidate(token, log) {
       refused = token;
       if (cached?.token === token) cached = undefined;
@@ -175,12 +234,14 @@ export function createClientCredentialsSource(auth: ClientCredentialsAuth, deps:
       const shared = singleFlight('token', async () => {
         const fresh = await sharedToken(context.log);
         cached = fresh;
+        scheduleRefresh(fresh);
         return fresh;
       });
       const token = await untilAborted(shared, context.signal);
       return token.token;
     },
   };
+  return source;
 }
 
 /** Maps a failed token fetch to the contract's answer. */
@@ -189,7 +250,8 @@ function tokenError(failure: UpstreamFailure, log: Logger): ResursCheckoutError 
     log.warn({}, 'Resurs token endpoint did not answer in time.');
     return new ResursCheckoutError('upstream_timeout', 'Resurs did not answer in time. Try again shortly.', { cause: failure });
   }
-  if (failure.kind === 'network' || (failure.status !== undefined && failure.status >= 500)) {
+  // Busy (429) or broken (5xx) is not a refusal of the credentials: try again later.
+  if (failure.kind === 'network' || (failure.status !== undefined && (failure.status >= 500 || failure.status === 429))) {
     if (failure.kind === 'network') log.warn({ reason: failure.message }, 'Resurs token endpoint could not be reached.');
     return new ResursCheckoutError('upstream_unavailable', 'Resurs is unavailable right now. Try again shortly.', {
       cause: failure,

@@ -16,5 +16,6 @@ export interface TokenSourceDeps {
 export function createTokenSource(auth: AuthOptions, deps: TokenSourceDeps): TokenSource {
   if ('token' in auth) return createStaticTokenSource(auth.token);
   if ('getToken' in auth) return createFunctionTokenSource(auth.getToken);
+  // resolveClientOptions fills in the environment's token URL when it was left out.
   return createClientCredentialsSource(auth, deps);
 }

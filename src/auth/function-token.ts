@@ -4,9 +4,13 @@ import { errorName } from '../logger';
 import type { TokenSource } from './token-source';
 
 export function createFunctionTokenSource(getToken: () => string | Promise<string>): TokenSource {
-  return {
+  const source: TokenSource = {
     refreshable: true,
     invalidate: () => undefined,
+    close: () => undefined,
+    warmUp: async (log) => {
+      await source.getToken({ signal: new AbortController().signal, log });
+    },
     async getToken({ log }) {
       let token: unknown;
       try {
@@ -23,4 +27,5 @@ export function createFunctionTokenSource(getToken: () => string | Promise<strin
       return token;
     },
   };
+  return source;
 }

@@ -13,9 +13,14 @@ export function createStaticTokenSource(token: string, now: () => number = Date.
   }
   const exp = typeof decoded.payload.exp === 'number' ? decoded.payload.exp * 1000 : undefined;
 
-  return {
+  const source: TokenSource = {
     refreshable: false,
     invalidate: () => undefined,
+    close: () => undefined,
+    // Fails a deploy whose token has already expired.
+    warmUp: async (log) => {
+      await source.getToken({ signal: new AbortController().signal, log });
+    },
     async getToken({ log }) {
       if (exp !== undefined && now() >= exp) {
         log.error(
@@ -27,4 +32,5 @@ export function createStaticTokenSource(token: string, now: () => number = Date.
       return token;
     },
   };
+  return source;
 }

@@ -9,8 +9,6 @@ import type { Logger } from '../logger';
 export interface TokenContext {
   /** Aborted when the request's deadline passes or the storefront goes away. */
   signal: AbortSignal;
-  /** Milliseconds this fetch may take at most. */
-  timeoutMs: number;
   /** The request's logger (carries the request id). */
   log: Logger;
 }
@@ -22,4 +20,8 @@ export interface TokenSource {
   readonly refreshable: boolean;
   /** Resurs refused `token` (401): forget it so the next getToken fetches a new one. */
   invalidate(token: string, log: Logger): void;
+  /** Gets a token now, so the first request does not wait; rejects with ResursCheckoutError when refused. */
+  warmUp(log: Logger): Promise<void>;
+  /** Stops any background refresh. */
+  close(): void;
 }

@@ -17,10 +17,13 @@ import type { CheckoutSession } from '../resurs/session';
 import type { SessionStore } from '../store/session-store';
 import { CAMPAIGN_PATTERN } from '../rules/session-request';
 import { isLoopbackHost } from '../net';
+import type { Customer, Order, Payment } from '../resurs/payment';
+import { parseIsoInstant } from '../rules/iso-instant';
+import { RESURS_ENVIRONMENTS, RESURS_MOCK_BASE_URL } from './environments';
+import type { ResursEnvironment } from './environments';
 import { rateLimitProblems } from './rate-limit-options';
 
-/** The documented Resurs mock base URL; the default `baseUrl`. */
-export const RESURS_MOCK_BASE_URL = 'https://api.checkout.int.resurs.cloud/mock/payment/public/v1';
+export { RESURS_MOCK_BASE_URL };
 
 /** A merchant JWT used as is. It cannot be refreshed: when it expires, requests answer 502. */
 export interface StaticTokenAuth {
@@ -34,8 +37,11 @@ export interface ClientCredentialsAuth {
   clientId: string;
   /** OAuth2 client secret from Resurs (never logged). */
   clientSecret: string;
-  /** Token endpoint, e.g. `https://apigw.resurs.com/api/oauth2/token`. */
-  tokenUrl: string;
+  /**
+   * Token endpoint, e.g. `https://merchant-api.resurs.com/oauth2/token`. Optional with
+   * `environment` (that column's token URL); required without it.
+   */
+  tokenUrl?: string;
   /** OAuth2 scope. Default `merchant-api` (`mock-merchant-api` for the mock). */
   scope?: string;
   /** Share tokens between instances (e.g. a `RedisSessionStore`). Default: this process only. */
@@ -83,8 +89,55 @@ export interface ReuseOptions {
   marginSeconds?: number;
 }
 
-/** express-rate-limit options; its `handler` is replaced by the 429 problem answer. */
-export type RateLimitOptions = Partial<Omit<RateLimitLibraryOptions, 'handler'>>;
+/** express-rate-limit options; the router answers 429 itself and owns its logger and store-error policy. */
+export type RateLimitOptions = Partial<Omit<RateLimitLibraryOptions, 'handler' | 'message' | 'statusCode' | 'passOnStoreError'>>;
+
+/** Where Resurs sends the shopper back: a fixed URL, or one per request and order reference. */
+export type RedirectTarget = string | ((req: Request, orderReference: string) => string);
+
+/** What `payments.onPaymentUpdate` receives: one verified fact about a payment. */
+export interface PaymentUpdateEvent {
+  /** Which callback told us: `authorization` (status) or `management` (capture, cancel, refund). */
+  type: 'authorization' | 'management';
+  paymentId: string;
+  /** The signed order reference, equal to the payment's own. */
+  orderReference: string;
+  /** The payment's status as Resurs reports it on a fresh lookup (never the callback's word). */
+  status: string;
+  /** For management callbacks: `CAPTURE`, `REFUND` or `CANCEL`. */
+  action?: string;
+  /** For management callbacks: Resurs' id of the action (the dedupe key). */
+  actionId?: string;
+  /** The payment as `GET /v2/payments/{id}` answered it. */
+  payment: Payment;
+  requestId: string;
+}
+
+/** Taking the payment: `POST {path}` creates it, `POST {callbackPath}/…` receives Resurs' callbacks. */
+export interface PaymentsOptions {
+  /** The order from YOUR server-side cart (never from the browser): reference and lines. */
+  order: (req: Request) => Order | Promise<Order>;
+  /** The shopper, when you know them; `undefined` lets Resurs ask. */
+  customer?: (req: Request) => Customer | undefined | Promise<Customer | undefined>;
+  /** Where Resurs sends the shopper back: `https:` (loopback `http:` allowed). */
+  redirect: { successUrl: RedirectTarget; failUrl: RedirectTarget };
+  /** Where Resurs reaches this router: public `https:` origin + mount path (`http:` only on loopback). */
+  callbackBaseUrl: string;
+  /** At least 32 characters; signs the callback URLs (HMAC-SHA256 of the order reference). Never logged. */
+  callbackSecret: string;
+  /** How long the payment may wait for the shopper, 1 to 43200 minutes. Default 120. */
+  timeToLiveInMinutes?: number;
+  /** Called once per verified fact (authorization status, management action). Throw to have Resurs deliver it again. */
+  onPaymentUpdate: (event: PaymentUpdateEvent) => void | Promise<void>;
+  /** One-payment-per-order and callback marks; must have `add`. Default `reuse.store`, else memory. */
+  store?: SessionStore;
+  /** Callbacks are taken only from these addresses (`req.ip`), e.g. `RESURS_CALLBACK_IPS`. Default: any. */
+  callbackIps?: string[];
+  /** The payment route. Default `/checkout/payment`. */
+  path?: string;
+  /** The callback routes' prefix. Default `/checkout/callbacks`. */
+  callbackPath?: string;
+}
 
 /** What `onSessionCreated` receives. */
 export interface SessionCreatedEvent {
@@ -107,8 +160,15 @@ export interface CheckoutErrorEvent {
 export interface ResursClientOptions {
   /** Your Resurs store id (URL-encoded into the path). */
   storeId: string;
-  /** Resurs API base URL: `https:`, or `http:` on a loopback host. Default `RESURS_MOCK_BASE_URL`. */
+  /**
+   * Which Resurs environment: `test` (default) or `production`. Picks `baseUrl`,
+   * `merchantApiUrl` and `auth.tokenUrl` (see `RESURS_ENVIRONMENTS`); each can be overridden.
+   */
+  environment?: ResursEnvironment;
+  /** Sessions API base URL: `https:`, or `http:` on a loopback host. Default: the environment's. */
   baseUrl?: string;
+  /** Merchant API base URL (payments): `https:`, or `http:` on a loopback host. Default: the environment's. */
+  merchantApiUrl?: string;
   /** A JWT, client credentials, or a token function. */
   auth: AuthOptions;
   /** Time limit of one upstream attempt, in ms. Default 10000. */
@@ -143,12 +203,17 @@ export interface CheckoutRouterOptions extends ResursClientOptions {
   onSessionCreated?: (event: SessionCreatedEvent) => void;
   /** Called for each problem answer (alerts). Errors thrown here are logged, not sent. */
   onError?: (event: CheckoutErrorEvent) => void;
+  /** Take the payment and receive Resurs' callbacks. Default: off (sessions only). */
+  payments?: PaymentsOptions;
 }
 
 /** Client options with every default filled in. */
 export interface ResolvedClientOptions {
   storeId: string;
+  environment: ResursEnvironment;
   baseUrl: string;
+  merchantApiUrl: string;
+  /** With client credentials, `tokenUrl` is filled in from the environment. */
   auth: AuthOptions;
   timeoutMs: number;
   deadlineMs: number;
@@ -168,10 +233,23 @@ export interface ResolvedRouterOptions extends ResolvedClientOptions {
   rateLimit: RateLimitOptions | undefined;
   onSessionCreated: ((event: SessionCreatedEvent) => void) | undefined;
   onError: ((event: CheckoutErrorEvent) => void) | undefined;
+  payments: ResolvedPaymentsOptions | undefined;
+}
+
+/** Payments options with every default filled in. */
+export interface ResolvedPaymentsOptions extends PaymentsOptions {
+  timeToLiveInMinutes: number;
+  path: string;
+  callbackPath: string;
+  callbackBaseUrl: string;
 }
 
 export const DEFAULTS = {
+  environment: 'test',
   baseUrl: RESURS_MOCK_BASE_URL,
+  paymentPath: '/checkout/payment',
+  callbackPath: '/checkout/callbacks',
+  timeToLiveInMinutes: 120,
   path: '/checkout/session',
   timeoutMs: 10_000,
   deadlineMs: 15_000,
@@ -183,7 +261,9 @@ export const DEFAULTS = {
 
 const CLIENT_KEYS = [
   'storeId',
+  'environment',
   'baseUrl',
+  'merchantApiUrl',
   'auth',
   'timeoutMs',
   'deadlineMs',
@@ -194,7 +274,7 @@ const CLIENT_KEYS = [
   'httpAgent',
   'httpsAgent',
 ] as const;
-const ROUTER_ONLY_KEYS = ['campaigns', 'path', 'reuse', 'rateLimit', 'onSessionCreated', 'onError'] as const;
+const ROUTER_ONLY_KEYS = ['campaigns', 'path', 'reuse', 'rateLimit', 'onSessionCreated', 'onError', 'payments'] as const;
 
 // ---- custom checks ------------------------------------------------------------------------
 
@@ -215,6 +295,13 @@ const secureUrl = Joi.string().custom((value: string, helpers) => {
   return helpers.error('url.insecure');
 });
 
+/** A base URL: secure, and without a query or fragment (paths are appended to it). */
+const baseUrlSchema = secureUrl.custom((value: string, helpers) => {
+  const url = parseUrl(value)!;
+  if (url.search || url.hash || value.includes('?') || value.includes('#')) return helpers.error('url.query');
+  return value;
+});
+
 const origin = Joi.string().custom((value: string, helpers) => {
   const url = parseUrl(value);
   if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.origin !== value.replace(/\/$/, '')) {
@@ -223,8 +310,11 @@ const origin = Joi.string().custom((value: string, helpers) => {
   return url.origin;
 });
 
-const instant = Joi.alternatives().try(Joi.date().iso(), Joi.date()).messages({
-  'alternatives.match': '{{#label}} must be a Date or an ISO 8601 string such as "2026-12-01T00:00:00Z"',
+/** A Date, or a strict ISO 8601 instant with a zone: never a local, time-zone-dependent date. */
+const instant = Joi.any().custom((value: unknown, helpers) => {
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? helpers.error('instant.invalid') : value;
+  if (typeof value === 'string' && parseIsoInstant(value) !== undefined) return value;
+  return helpers.error('instant.invalid');
 });
 
 const campaignName = Joi.string().pattern(CAMPAIGN_PATTERN);
@@ -251,13 +341,15 @@ const authSchema = Joi.object({
   .xor(...AUTH_FORMS)
   // One rule per peer: joi reports only the first missing peer of a list.
   .with('clientId', 'clientSecret')
-  .with('clientId', 'tokenUrl')
   .without('token', ['getToken', ...CREDENTIAL_KEYS])
   .without('getToken', ['token', ...CREDENTIAL_KEYS]);
 
 const clientKeys = {
-  storeId: Joi.string().min(1).max(256).required(),
-  baseUrl: secureUrl.default(DEFAULTS.baseUrl),
+  // "." and ".." would climb out of /stores/ in the URL, even percent-encoded.
+  storeId: Joi.string().min(1).max(256).invalid('.', '..').required(),
+  environment: Joi.string().valid('test', 'production'),
+  baseUrl: baseUrlSchema,
+  merchantApiUrl: baseUrlSchema,
   auth: authSchema.required(),
   timeoutMs: Joi.number().integer().min(1).max(600_000).default(DEFAULTS.timeoutMs),
   deadlineMs: Joi.number().integer().min(1).max(600_000).default(DEFAULTS.deadlineMs),
@@ -302,6 +394,22 @@ const routerKeys = {
   rateLimit: Joi.object().unknown(true),
   onSessionCreated: Joi.function(),
   onError: Joi.function(),
+  payments: Joi.object({
+    order: Joi.function().required(),
+    customer: Joi.function(),
+    redirect: Joi.object({
+      successUrl: Joi.alternatives().try(secureUrl, Joi.function()).required(),
+      failUrl: Joi.alternatives().try(secureUrl, Joi.function()).required(),
+    }).required(),
+    callbackBaseUrl: baseUrlSchema.required(),
+    callbackSecret: Joi.string().min(32).required(),
+    timeToLiveInMinutes: Joi.number().integer().min(1).max(43_200),
+    onPaymentUpdate: Joi.function().required(),
+    store: storeShape.keys({ add: Joi.function().required() }),
+    callbackIps: Joi.array().items(Joi.string().ip({ cidr: 'optional' })).min(1),
+    path: Joi.string().pattern(/^\//),
+    callbackPath: Joi.string().pattern(/^\//),
+  }),
 };
 
 const clientSchema = Joi.object(clientKeys).required();
@@ -311,16 +419,19 @@ const routerSchema = Joi.object(routerKeys).required();
 
 /** What to do about a problem at `path`, in the merchant's words. Never includes the value. */
 const HINTS: Record<string, string> = {
-  storeId: 'set `storeId` to your Resurs store id (a non-empty string)',
+  storeId: 'set `storeId` to your Resurs store id (a non-empty string other than "." or "..")',
+  environment: "`environment` must be 'test' or 'production'",
   baseUrl:
-    'set `baseUrl` to an absolute https: URL such as RESURS_MOCK_BASE_URL (http: is allowed only for 127.0.0.1, localhost or ::1)',
+    'set `baseUrl` to an absolute https: URL without query or fragment, such as RESURS_MOCK_BASE_URL (http: is allowed only for 127.0.0.1, localhost or ::1)',
+  merchantApiUrl:
+    'set `merchantApiUrl` to an absolute https: URL without query or fragment, such as RESURS_ENVIRONMENTS.production.merchantApiUrl (http: only on loopback)',
   auth: 'set `auth` to {token} (a merchant JWT), {clientId, clientSecret, tokenUrl, scope?} or {getToken}',
   'auth.token': 'set `auth.token` to the merchant JWT Resurs gave you (three base64url parts separated by dots)',
   'auth.getToken': '`auth.getToken` must be a function returning the JWT (or a promise of it)',
   'auth.clientId': 'set `auth.clientId` to your Resurs OAuth2 client id',
   'auth.clientSecret': 'set `auth.clientSecret` to your Resurs OAuth2 client secret',
   'auth.tokenUrl':
-    'set `auth.tokenUrl` to the https: token endpoint, e.g. https://apigw.integration.resurs.com/api/oauth2/token',
+    'set `auth.tokenUrl` to the https: token endpoint, e.g. https://merchant-api.integration.resurs.com/oauth2/token, or set `environment` to use its token URL',
   'auth.scope': '`auth.scope` must be a non-empty string such as "merchant-api"',
   'auth.store': '`auth.store` must be a SessionStore ({get, set, delete}), e.g. a RedisSessionStore',
   timeoutMs: '`timeoutMs` must be a whole number of milliseconds between 1 and 600000',
@@ -341,6 +452,23 @@ const HINTS: Record<string, string> = {
   rateLimit: '`rateLimit` must be an object of express-rate-limit options, e.g. {windowMs: 60000, limit: 20}',
   onSessionCreated: '`onSessionCreated` must be a function',
   onError: '`onError` must be a function',
+  payments:
+    '`payments` must be {order, redirect: {successUrl, failUrl}, callbackBaseUrl, callbackSecret, onPaymentUpdate, customer?, timeToLiveInMinutes?, store?, callbackIps?, path?, callbackPath?}',
+  'payments.order': '`payments.order` must be a function (req) => {orderReference, orderLines} built from your server-side cart',
+  'payments.customer': '`payments.customer` must be a function (req) => customer | undefined',
+  'payments.redirect': '`payments.redirect` must be {successUrl, failUrl}',
+  'payments.redirect.successUrl': '`payments.redirect.successUrl` must be an https: URL (http: only on loopback) or a function (req, orderReference) => URL',
+  'payments.redirect.failUrl': '`payments.redirect.failUrl` must be an https: URL (http: only on loopback) or a function (req, orderReference) => URL',
+  'payments.callbackBaseUrl':
+    '`payments.callbackBaseUrl` must be where Resurs reaches this router: your public https: origin plus the mount path, without query (http: only on loopback)',
+  'payments.callbackSecret': '`payments.callbackSecret` must be a random string of at least 32 characters (e.g. `openssl rand -hex 32`)',
+  'payments.timeToLiveInMinutes': '`payments.timeToLiveInMinutes` must be a whole number from 1 to 43200',
+  'payments.onPaymentUpdate': '`payments.onPaymentUpdate` must be a function (event) => void | Promise<void>',
+  'payments.store':
+    '`payments.store` must be a store with add (set if absent), such as MemorySessionStore or RedisSessionStore: payments and callbacks need it to be exactly-once',
+  'payments.callbackIps': '`payments.callbackIps` must be a non-empty list of IP addresses or CIDR ranges, e.g. RESURS_CALLBACK_IPS',
+  'payments.path': '`payments.path` must be a string starting with "/"',
+  'payments.callbackPath': '`payments.callbackPath` must be a string starting with "/"',
 };
 
 function editDistance(a: string, b: string): number {
@@ -399,8 +527,23 @@ function validate<T>(schema: Joi.ObjectSchema, input: unknown, forClient: boolea
   const problems = error ? error.details.map((d) => describe(d, known, forClient)) : [];
   const rateLimit = (input as { rateLimit?: unknown }).rateLimit;
   if (!forClient && typeof rateLimit === 'object' && rateLimit !== null) problems.push(...rateLimitProblems(rateLimit as Record<string, unknown>));
+  problems.push(...crossFieldProblems(input as CheckoutRouterOptions));
   if (problems.length > 0) throw new ConfigError([...new Set(problems)]);
   return value as T;
+}
+
+/** Rules joi cannot say on one key: they name the fix. */
+function crossFieldProblems(input: CheckoutRouterOptions): string[] {
+  const problems: string[] = [];
+  const auth = input.auth as Partial<ClientCredentialsAuth> | undefined;
+  if (auth && typeof auth === 'object' && 'clientId' in auth && auth.tokenUrl === undefined && input.environment === undefined) {
+    problems.push('`auth.tokenUrl` is required with `auth.clientId` unless `environment` is set: ' + HINTS['auth.tokenUrl'] + '.');
+  }
+  const payments = input.payments;
+  if (payments && typeof payments === 'object' && payments.store === undefined && input.reuse?.store && typeof input.reuse.store.add !== 'function') {
+    problems.push('`payments.store` is required: `reuse.store` has no add (set if absent), which payments and callbacks need to be exactly-once. Pass a MemorySessionStore or RedisSessionStore.');
+  }
+  return problems;
 }
 
 /** Validates `createResursClient` options and fills in defaults. Throws ConfigError. */
@@ -420,6 +563,13 @@ export function resolveRouterOptions(input: CheckoutRouterOptions): ResolvedRout
     rateLimit: input.rateLimit,
     onSessionCreated: input.onSessionCreated,
     onError: input.onError,
+    payments: input.payments && {
+      ...input.payments,
+      timeToLiveInMinutes: value.payments?.timeToLiveInMinutes ?? DEFAULTS.timeToLiveInMinutes,
+      path: value.payments?.path ?? DEFAULTS.paymentPath,
+      callbackPath: value.payments?.callbackPath ?? DEFAULTS.callbackPath,
+      callbackBaseUrl: input.payments.callbackBaseUrl.replace(/\/+$/, ''),
+    },
   };
 }
 
@@ -429,10 +579,15 @@ export function resolveRouterOptions(input: CheckoutRouterOptions): ResolvedRout
  * very instance the merchant passed.
  */
 function resolveClient(value: ResursClientOptions, input: ResursClientOptions): ResolvedClientOptions {
+  const environment = value.environment ?? DEFAULTS.environment;
+  const column = RESURS_ENVIRONMENTS[environment];
+  const auth: AuthOptions = 'clientId' in input.auth ? { ...input.auth, tokenUrl: input.auth.tokenUrl ?? column.tokenUrl } : input.auth;
   return {
     storeId: value.storeId,
-    baseUrl: (value.baseUrl ?? DEFAULTS.baseUrl).replace(/\/+$/, ''),
-    auth: input.auth,
+    environment,
+    baseUrl: (value.baseUrl ?? column.baseUrl).replace(/\/+$/, ''),
+    merchantApiUrl: (value.merchantApiUrl ?? column.merchantApiUrl).replace(/\/+$/, ''),
+    auth,
     timeoutMs: value.timeoutMs ?? DEFAULTS.timeoutMs,
     deadlineMs: value.deadlineMs ?? DEFAULTS.deadlineMs,
     retries: value.retries ?? DEFAULTS.retries,

@@ -1,4 +1,6 @@
 import { isLoopbackHost } from '../net';
+import { parseIsoInstant } from '../rules/iso-instant';
+import type { Operation } from '../transport/operation';
 
 /** The session Resurs answers, as the storefront receives it. */
 export interface CheckoutSession {
@@ -20,8 +22,14 @@ export interface SessionRules {
   allowedScriptOrigins: readonly string[] | undefined;
 }
 
-/** ISO 8601 date-time with a zone (Z or ±hh:mm), as Resurs writes `expiresAt`. */
-const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
+/** A session that expires sooner than this is refused: the shopper could not use it. */
+export const MIN_SESSION_LIFETIME_MS = 30_000;
+
+/** Session ids travel in URLs (payment-method-groups): unreserved URL characters only. */
+const URL_SAFE_ID = /^[A-Za-z0-9._~-]{1,128}$/;
+
+/** Characters never found in a script URL we hand to a browser. */
+const UNSAFE_URL_CHARACTERS = /[\s\\"'<>`]/;
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -38,12 +46,13 @@ export function checkSession(
 ): CheckoutSession | string {
   if (!isObject(body)) return 'the answer is not a JSON object';
   const { id, expiresAt, embed } = body;
-  if (typeof id !== 'string' || id.length === 0 || id.length > 128) return '`id` is not a string of 1 to 128 characters';
-  if (typeof expiresAt !== 'string' || !ISO_INSTANT.test(expiresAt)) return '`expiresAt` is not an ISO 8601 instant';
-  const expires = Date.parse(expiresAt);
-  if (Number.isNaN(expires)) return '`expiresAt` is not an ISO 8601 instant';
+  if (typeof id !== 'string' || !URL_SAFE_ID.test(id)) return '`id` is not 1 to 128 URL-safe characters';
+  const expires = typeof expiresAt === 'string' ? parseIsoInstant(expiresAt) : undefined;
+  if (expires === undefined) return '`expiresAt` is not an ISO 8601 instant';
   if (expires <= now) return '`expiresAt` is not in the future';
+  if (expires - now < MIN_SESSION_LIFETIME_MS) return '`expiresAt` is less than 30 seconds away';
   if (!isObject(embed) || typeof embed.src !== 'string') return '`embed.src` is missing';
+  if (UNSAFE_URL_CHARACTERS.test(embed.src)) return '`embed.src` holds whitespace, a backslash or a quote';
   let src: URL;
   try {
     src = new URL(embed.src);
@@ -58,5 +67,23 @@ export function checkSession(
   if (rules.allowedScriptOrigins && !rules.allowedScriptOrigins.includes(src.origin)) {
     return `\`embed.src\` comes from ${src.origin}, which is not in allowedScriptOrigins`;
   }
-  return { id, expiresAt, embed: { src: embed.src } };
+  return { id, expiresAt: expiresAt as string, embed: { src: src.href } };
+}
+
+/** The Create Session operation for one store: the URL is built once, the body per call. */
+export function createSessionOperation(baseUrl: string, storeId: string, rules: SessionRules): (campaign: string | undefined) => Operation<CheckoutSession> {
+  const url = `${baseUrl}/stores/${encodeURIComponent(storeId)}/sessions`;
+  const check = (body: unknown) => checkSession(body, rules);
+  const base = {
+    name: 'create session',
+    method: 'POST',
+    url,
+    // A session costs nothing and holds no money: sending it again is safe.
+    idempotent: true,
+    success: [200, 201],
+    check,
+    failureDetail: 'Resurs could not create a checkout session. Try again, or choose another way to pay.',
+  } as const;
+  const withoutCampaign: Operation<CheckoutSession> = { ...base, body: '{}' };
+  return (campaign) => (campaign === undefined ? withoutCampaign : { ...base, body: JSON.stringify({ campaign }) });
 }

@@ -55,6 +55,12 @@ export class MemorySessionStore implements SessionStore {
     return true;
   }
 
+  async deleteIfEquals(key: string, value: string): Promise<boolean> {
+    if (this.#live(key, Date.now())?.value !== value) return false;
+    this.#entries.delete(key);
+    return true;
+  }
+
   #live(key: string, now: number): Entry | undefined {
     const entry = this.#entries.get(key);
     if (entry && entry.expiresAt <= now) {

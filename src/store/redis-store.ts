@@ -13,7 +13,7 @@ export interface RedisSessionStoreOptions {
 
 /**
  * A {@link SessionStore} in Redis, shared by every instance of the shop, over the merchant's
- * own connection (`GET`, `SET … PX`, `SET … PX … NX`, `DEL`). It does not import `redis`.
+ * own connection (`GET`, `SET … PX`, `SET … PX … NX`, `DEL`, and one `EVAL` for compare-and-delete). It does not import `redis`.
  */
 export class RedisSessionStore implements SessionStore {
   readonly #send: SendCommandFn;
@@ -53,7 +53,15 @@ export class RedisSessionStore implements SessionStore {
     const reply = await this.#send('SET', this.#prefix + key, value, 'PX', px(ttlMs), 'NX');
     return reply === 'OK';
   }
+
+  async deleteIfEquals(key: string, value: string): Promise<boolean> {
+    const reply = await this.#send('EVAL', DELETE_IF_EQUALS, '1', this.#prefix + key, value);
+    return reply === 1 || reply === '1';
+  }
 }
+
+/** Deletes KEYS[1] only while it holds ARGV[1]: one round trip, atomic in Redis. */
+const DELETE_IF_EQUALS = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
 
 /** Redis wants a positive integer number of milliseconds. */
 function px(ttlMs: number): string {

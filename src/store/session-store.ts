@@ -12,4 +12,10 @@ export interface SessionStore {
   delete(key: string): Promise<void>;
   /** Optional: set only if absent (atomic); resolves true when this call set it. Enables cross-instance single flight. */
   add?(key: string, value: string, ttlMs: number): Promise<boolean>;
+  /**
+   * Optional: removes `key` only while it still holds `value` (atomic compare-and-delete);
+   * resolves true when it removed it. Lets a lock's owner release it without deleting a lock
+   * another instance took after it expired. Without it, locks are left to expire.
+   */
+  deleteIfEquals?(key: string, value: string): Promise<boolean>;
 }

@@ -21,6 +21,13 @@ export class UpstreamFailure extends Error {
     readonly status?: number,
     /** From Resurs' Retry-After header, in ms. */
     readonly retryAfterMs?: number,
+    /**
+     * False only when the request provably never left this process (connection refused, host not
+     * found): a money-moving write may then be sent again. Anything else may have reached Resurs.
+     */
+    readonly sent: boolean = true,
+    /** Resurs' parsed answer body, for the operation's own refusal mapping. Never logged. */
+    readonly body?: unknown,
   ) {
     super(message);
   }
@@ -38,22 +45,43 @@ export class UpstreamFailure extends Error {
   }
 }
 
-/** Parses Retry-After (delta-seconds or an HTTP date) into ms from `now`. */
+/** The longest Retry-After we pass on or honour: an hour. Resurs asking for more is capped. */
+export const MAX_RETRY_AFTER_MS = 3_600_000;
+
+/**
+ * Parses Retry-After (delta-seconds or an HTTP date) into whole ms from `now`, capped at
+ * {@link MAX_RETRY_AFTER_MS}; anything else (`1e+21`, `Infinity`, `-5`, `1.5`) is ignored.
+ */
 export function parseRetryAfter(value: unknown, now: number = Date.now()): number | undefined {
   if (typeof value !== 'string' || value.trim() === '') return undefined;
   const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  if (/^\d{1,12}$/.test(trimmed)) return Math.min(MAX_RETRY_AFTER_MS, Number(trimmed) * 1000);
+  if (/^\d+$/.test(trimmed)) return MAX_RETRY_AFTER_MS; // more digits than any sane wait
   // An HTTP date starts with the day's name (RFC 9110 §5.6.7); Date.parse alone would take "-5" or "1.5".
   if (!/^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,? /i.test(trimmed)) return undefined;
   const date = Date.parse(trimmed);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+  return Number.isNaN(date) ? undefined : Math.min(MAX_RETRY_AFTER_MS, Math.max(0, Math.ceil((date - now) / 1000) * 1000));
 }
+
+/** Parses a JSON text, or undefined. */
+function parseJson(text: unknown): unknown {
+  if (typeof text !== 'string') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Connection errors that prove the request never left this process. */
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
 
 /** A non-success HTTP answer as a failure. */
 export function statusFailure(response: AxiosResponse, what: string): UpstreamFailure {
   const retryAfterMs = parseRetryAfter(response.headers['retry-after']);
   const kind = response.status >= 300 && response.status < 400 ? 'a redirect (not followed)' : `status ${response.status}`;
-  return new UpstreamFailure('status', `${what} answered ${kind}`, response.status, retryAfterMs);
+  const body = response.status >= 400 && response.status < 500 ? parseJson(response.data) : undefined;
+  return new UpstreamFailure('status', `${what} answered ${kind}`, response.status, retryAfterMs, true, body);
 }
 
 /**
@@ -66,5 +94,6 @@ export function transportFailure(error: unknown, what: string, timedOut: boolean
     return new UpstreamFailure('too-large', `${what} answered more than 64 KiB`);
   }
   const code = isAxiosError(error) ? error.code : undefined;
-  return new UpstreamFailure('network', `${what} could not be reached (${code ?? 'connection error'})`);
+  const sent = !(code !== undefined && NOT_SENT.has(code));
+  return new UpstreamFailure('network', `${what} could not be reached (${code ?? 'connection error'})`, undefined, undefined, sent);
 }

@@ -1,0 +1,190 @@
+/**
+ * The one way to call Resurs. Every operation (create session, create/get/search/capture/cancel/
+ * refund payment) goes through `send`: one token source, one deadline per request, one breaker
+ * per upstream host, and a retry loop driven by the operation's own policy. Knows nothing of
+ * Express.
+ */
+import { randomUUID } from 'node:crypto';
+import type { AxiosInstance } from 'axios';
+import { createTokenSource } from '../auth/create-token-source';
+import type { TokenSource } from '../auth/token-source';
+import { ResursCheckoutError } from '../errors';
+import type { Logger } from '../logger';
+import { silentLogger, withFields } from '../logger';
+import type { ResolvedClientOptions } from '../options/options';
+import { sleep, untilAborted } from '../resilience/abort';
+import { backoffDelay } from '../resilience/backoff';
+import { BreakerOpen } from '../resilience/breaker';
+import type { BreakerCall } from '../resilience/breaker';
+import { DeadlineExceeded, createDeadline } from '../resilience/deadline';
+import type { Deadline } from '../resilience/deadline';
+import { attemptOnce } from './attempt';
+import { createBreakers } from './breakers';
+import type { Breakers } from './breakers';
+import { finalError } from './final-error';
+import { UpstreamFailure } from './failure';
+import { createHttp } from './http';
+import type { Operation } from './operation';
+
+/** Per-call context. */
+export interface CallContext {
+  /** Forwarded to Resurs as X-Request-Id and written in every log line. Default: a new UUID. */
+  requestId?: string;
+  /** Abort to stop: the attempt in flight is cancelled and no further attempt is made. */
+  signal?: AbortSignal;
+}
+
+/** One request's budget and log, shared by every call it makes (a create and its search). */
+export interface RequestScope {
+  readonly requestId: string;
+  readonly log: Logger;
+  readonly deadline: Deadline;
+  /** The caller's own signal (storefront gone), to tell "cancelled" from "out of time". */
+  readonly callerSignal: AbortSignal | undefined;
+}
+
+/** Raised (as `cause` of the final error) when a write may have reached Resurs without an answer. */
+export class MaybeSent extends Error {
+  override readonly name = 'MaybeSent';
+  constructor(readonly final: unknown) {
+    super('the request may have reached Resurs, but no answer came back');
+  }
+}
+
+export interface Transport {
+  readonly http: AxiosInstance;
+  readonly tokens: TokenSource;
+  /** Opens a request scope: the deadline starts now. Close it with `scope.deadline.dispose()`. */
+  scope(context?: CallContext): RequestScope;
+  /**
+   * Sends `operation` within `scope`. Resolves to the checked answer; rejects with a
+   * ResursCheckoutError (or the caller's abort reason). A non-idempotent operation that may have
+   * reached Resurs rejects with a MaybeSent whose `final` is that error, so the caller can settle it.
+   */
+  send<T>(operation: Operation<T>, scope: RequestScope): Promise<T>;
+  /** `scope` + `send` + dispose, for a single call. */
+  call<T>(operation: Operation<T>, context?: CallContext): Promise<T>;
+}
+
+export function createTransport(options: ResolvedClientOptions): Transport {
+  const http = createHttp(options);
+  const tokens = createTokenSource(options.auth, { http, timeoutMs: options.timeoutMs, logger: options.logger });
+  // An attempt cut off by the request's deadline got no answer in time: a failure like a timeout.
+  const breakers = createBreakers(
+    options.breaker,
+    (error) => (error instanceof UpstreamFailure && error.sickness) || error instanceof DeadlineExceeded,
+  );
+  const settings: LoopSettings = { http, tokens, breakers, options };
+
+  const transport: Transport = {
+    http,
+    tokens,
+    scope(context = {}) {
+      const requestId = context.requestId ?? randomUUID();
+      const log = options.logger === silentLogger ? silentLogger : withFields(options.logger, { requestId });
+      return { requestId, log, deadline: createDeadline(options.deadlineMs, context.signal), callerSignal: context.signal };
+    },
+    async send(operation, scope) {
+      const state: LoopState = { maybeSent: false };
+      try {
+        return await sendWithRetries(settings, operation, scope, state);
+      } catch (error) {
+        const final = finalError(error, operation, { log: scope.log, refreshable: tokens.refreshable, callerSignal: scope.callerSignal });
+        if (!operation.idempotent && state.maybeSent && final !== scope.callerSignal?.reason) throw new MaybeSent(final);
+        throw final;
+      }
+    },
+    async call(operation, context) {
+      const scope = transport.scope(context);
+      try {
+        return await transport.send(operation, scope);
+      } catch (error) {
+        throw error instanceof MaybeSent ? error.final : error;
+      } finally {
+        scope.deadline.dispose();
+      }
+    },
+  };
+  return transport;
+}
+
+interface LoopSettings {
+  http: AxiosInstance;
+  tokens: TokenSource;
+  breakers: Breakers;
+  options: ResolvedClientOptions;
+}
+
+interface LoopState {
+  /** An attempt of this call may have reached Resurs. */
+  maybeSent: boolean;
+}
+
+/** The retry loop. Throws UpstreamFailure (the last one), BreakerOpen, ResursCheckoutError, or an abort reason. */
+async function sendWithRetries<T>(settings: LoopSettings, operation: Operation<T>, scope: RequestScope, state: LoopState): Promise<T> {
+  const { tokens, options } = settings;
+  const { deadline, log } = scope;
+  const breaker = settings.breakers.of(operation.url);
+  let lastFailure: UpstreamFailure | undefined;
+  let refreshed = false;
+  let retriesUsed = 0;
+  /** One token per request, kept across retries; fetched again only after a 401. */
+  let token: string | undefined;
+
+  const breakerCall: BreakerCall = {
+    signal: deadline.signal,
+    onOpen: () => log.warn({ breaker: 'open' }, 'Circuit breaker opened: Resurs keeps failing; answering 503 without calling it for a while.'),
+    onClose: () => log.info({ breaker: 'closed' }, 'Circuit breaker closed: Resurs answered again.'),
+  };
+
+  for (let attempt = 1; ; attempt++) {
+    if (breaker.isOpen()) throw lastFailure ?? new BreakerOpen(breaker.retryAfterMs());
+    token ??= await untilAborted(tokens.getToken({ signal: deadline.signal, log }), deadline.signal);
+    const bearer = token;
+    const started = Date.now();
+    try {
+      const request = { http: settings.http, operation, token: bearer, requestId: scope.requestId, deadline, timeoutMs: options.timeoutMs };
+      // Bounded by the deadline even while the breaker holds the call back behind a probe.
+      const { value, status } = await untilAborted(
+        breaker.execute(() => {
+          state.maybeSent = true; // from here on the request may reach Resurs
+          return attemptOnce(request);
+        }, breakerCall),
+        deadline.signal,
+      );
+      log.info({ operation: operation.name, attempt, upstreamStatus: status, latencyMs: Date.now() - started }, `Resurs answered ${operation.name}.`);
+      return value;
+    } catch (error) {
+      if (error instanceof BreakerOpen) throw lastFailure ?? error;
+      if (!(error instanceof UpstreamFailure)) throw error;
+      lastFailure = error;
+      // Refused before sending, or answered with a 4xx: Resurs did not act on it.
+      if (!error.sent || (error.status !== undefined && error.status < 500)) state.maybeSent = false;
+      log.warn(
+        { operation: operation.name, attempt, upstreamStatus: error.status, latencyMs: Date.now() - started, reason: error.message },
+        'Resurs attempt failed.',
+      );
+      if (error.status === 401) {
+        tokens.invalidate(bearer, log); // never offered again, even after the one refresh
+        token = undefined;
+        if (tokens.refreshable && !refreshed) {
+          refreshed = true; // one fresh token, on top of `retries`
+          continue;
+        }
+      }
+      if (!error.retryable || retriesUsed >= options.retries || breaker.isOpen()) throw error;
+      // A money-moving write is sent again only when it provably never left this process.
+      if (!operation.idempotent && error.sent) throw error;
+      retriesUsed++;
+      if (error.retryAfterMs !== undefined && error.retryAfterMs >= deadline.remaining()) {
+        throw new ResursCheckoutError('upstream_unavailable', 'Resurs asked us to wait longer than this request may take. Try again later.', {
+          retryAfter: error.retryAfterMs / 1000,
+          cause: error,
+        });
+      }
+      const delay = error.retryAfterMs ?? backoffDelay(retriesUsed);
+      if (delay >= deadline.remaining()) throw error;
+      await sleep(delay, deadline.signal);
+    }
+  }
+}
