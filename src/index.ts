@@ -3,8 +3,15 @@
  * The public exports, and nothing else.
  */
 export { createCheckoutRouter } from './routes/router';
+export type { CheckoutRouter } from './routes/router';
 export { createResursClient } from './resurs/client';
 export type { ResursClient, CreateSessionInput, CreateSessionContext } from './resurs/client';
+export type { CallContext } from './transport/transport';
+export type { PaymentsClient, CreatePaymentInput, CreatePaymentOptions, PaymentActionInput } from './resurs/payments';
+export type { Payment, PaymentStatus, Order, OrderLine, OrderLineType, Customer } from './resurs/payment';
+export { RESURS_ENVIRONMENTS } from './options/environments';
+export type { ResursEnvironment, EnvironmentUrls } from './options/environments';
+export { RESURS_CALLBACK_IPS } from './callbacks/ip-allow-list';
 export { optionsFromEnv } from './options/from-env';
 export type { ResursEnv } from './options/from-env';
 export { RESURS_MOCK_BASE_URL } from './options/options';
@@ -17,6 +24,9 @@ export type {
   CheckoutErrorEvent,
   CheckoutRouterOptions,
   ClientCredentialsAuth,
+  PaymentsOptions,
+  PaymentUpdateEvent,
+  RedirectTarget,
   RateLimitOptions,
   ResursClientOptions,
   ReuseOptions,

@@ -4,7 +4,10 @@
  * through, and its success closes it. While the probe is in flight `isOpen()` still says true,
  * so callers keep answering at once instead of queueing behind it.
  * Which errors count as failures is the caller's to say. A probe abandoned by its caller (its
- * signal aborted) counts as a failure: nothing was learnt, so the breaker stays open.
+ * signal aborted) counts as a failure: nothing was learnt, so the breaker stays open. A probe
+ * that fails with an error that is not a failure (Resurs answered a 4xx) closes it too: Resurs
+ * was reachable. Every close is told to the probe's call (`onClose`), and every close starts
+ * the consecutive-failure count from 0.
  */
 import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen } from 'cockatiel';
 
@@ -50,10 +53,19 @@ const passThrough: Breaker = { execute: (fn) => fn(), isOpen: () => false, retry
 
 export function createBreaker(settings: BreakerSettings | false, isFailure: (error: unknown) => boolean): Breaker {
   if (settings === false) return passThrough;
+  const consecutive = new ConsecutiveBreaker(settings.failureThreshold);
   const policy = circuitBreaker(
     handleWhen((error) => isFailure(error) || (error instanceof Abandoned && policy.state === CircuitState.HalfOpen)),
-    { halfOpenAfter: settings.resetAfterMs, breaker: new ConsecutiveBreaker(settings.failureThreshold) },
+    { halfOpenAfter: settings.resetAfterMs, breaker: consecutive },
   );
+  // cockatiel closes on a probe's unhandled error (a 4xx) without telling the breaker of a success,
+  // which would leave the count at the threshold: the next single failure would reopen it.
+  policy.onReset(() => consecutive.success());
+  /** Set while cockatiel is about to run the probe's function. */
+  let probeStarting = false;
+  policy.onHalfOpen(() => {
+    probeStarting = true;
+  });
   let openedAt = 0;
   /** The error that opened the breaker last, to tell its call. */
   let opener: unknown;
@@ -68,22 +80,24 @@ export function createBreaker(settings: BreakerSettings | false, isFailure: (err
       const { signal } = call;
       let probed = false;
       const guarded = async () => {
+        // cockatiel calls the probe's function right after announcing the half-open state.
+        probed = probeStarting;
+        probeStarting = false;
         if (signal?.aborted) throw new Abandoned(signal.reason);
         try {
-          const value = await fn();
-          // Only the probe's function runs while the breaker is half-open.
-          probed = policy.state === CircuitState.HalfOpen;
-          return value;
+          return await fn();
         } catch (error) {
           if (signal?.aborted && !isFailure(error)) throw new Abandoned(error);
           throw error;
         }
       };
+      const closedByThisProbe = () => probed && policy.state === CircuitState.Closed;
       try {
         const value = await policy.execute(guarded);
-        if (probed && policy.state === CircuitState.Closed) call.onClose?.();
+        if (closedByThisProbe()) call.onClose?.();
         return value;
       } catch (error) {
+        if (closedByThisProbe()) call.onClose?.(); // a probe Resurs answered with a 4xx: reachable
         if (error instanceof BrokenCircuitError) throw new BreakerOpen(openFor());
         if (error === opener) {
           opener = undefined;

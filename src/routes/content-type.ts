@@ -12,3 +12,11 @@ export function hasBody(headers: { 'transfer-encoding'?: string | undefined; 'co
   const length = Number(headers['content-length']);
   return Number.isFinite(length) && length > 0;
 }
+
+/** No charset parameter, or `utf-8` (any case, quoted or not): the only charset JSON may use (RFC 8259). */
+export function isUtf8(contentType: string): boolean {
+  const match = /;\s*charset\s*=\s*("?)([^";\s]*)\1/i.exec(contentType);
+  if (!match) return !/;\s*charset\s*=/i.test(contentType);
+  const charset = match[2]!.toLowerCase();
+  return charset === 'utf-8' || charset === 'utf8';
+}

@@ -6,8 +6,33 @@ import type { CheckoutSession } from '../resurs/session';
 
 /** 201 with exactly `{id, expiresAt, embed: {src}}`. */
 export function sendSession(res: Response, session: CheckoutSession): void {
+  sendCreated(res, JSON.stringify({ id: session.id, expiresAt: session.expiresAt, embed: { src: session.embed.src } }));
+}
+
+/** What the payment route answers. */
+export interface PaymentAnswer {
+  paymentId: string;
+  status: string;
+  /** Where the browser goes next, when Resurs asked for it. */
+  redirectUrl?: string;
+}
+
+/** 201 with exactly `{paymentId, status, redirectUrl?}`. */
+export function sendPayment(res: Response, answer: PaymentAnswer): void {
+  const body: PaymentAnswer = { paymentId: answer.paymentId, status: answer.status };
+  if (answer.redirectUrl !== undefined) body.redirectUrl = answer.redirectUrl;
+  sendCreated(res, JSON.stringify(body));
+}
+
+/** 204: a callback handled (or a duplicate recognised). */
+export function sendNoContent(res: Response): void {
+  res.statusCode = 204;
+  res.setHeader('Cache-Control', 'no-store');
+  res.end();
+}
+
+function sendCreated(res: Response, body: string): void {
   // Written directly: res.send would hash the body for an ETag that a no-store POST answer never uses.
-  const body = JSON.stringify({ id: session.id, expiresAt: session.expiresAt, embed: { src: session.embed.src } });
   res.statusCode = 201;
   res.setHeader('Cache-Control', 'no-store');
   res.setHeader('Content-Type', 'application/json; charset=utf-8');

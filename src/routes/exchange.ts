@@ -1,0 +1,76 @@
+/**
+ * Per-request state of every route (request id, logger, start time), kept on `res.locals`
+ * under one symbol, and the one way a route answers a problem: logged, hooked, rendered.
+ */
+import type { RequestHandler, Response } from 'express';
+import type { ResursCheckoutError } from '../errors';
+import type { Logger } from '../logger';
+import { errorName, silentLogger, withFields } from '../logger';
+import type { CheckoutErrorEvent } from '../options/options';
+import { MerchantCodeFailed } from './merchant-code';
+import { requestIdFrom } from './request-id';
+import { sendProblem } from './respond';
+
+/** Per-request state. */
+export interface Exchange {
+  requestId: string;
+  log: Logger;
+  startedAt: number;
+  campaign?: string;
+}
+
+const EXCHANGE = Symbol('express-resurs-checkout');
+
+export function exchangeOf(res: Response): Exchange {
+  return (res.locals as Record<symbol, Exchange>)[EXCHANGE]!;
+}
+
+export function hasExchange(res: Response): boolean {
+  return EXCHANGE in res.locals;
+}
+
+/** The first stage of every route: a request id (echoed in `X-Request-Id`) and a logger carrying it. */
+export function createBegin(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const requestId = requestIdFrom(req.headers['x-request-id']);
+    const log = logger === silentLogger ? silentLogger : withFields(logger, { requestId });
+    (res.locals as Record<symbol, Exchange>)[EXCHANGE] = { requestId, log, startedAt: Date.now() };
+    res.set('X-Request-Id', requestId);
+    next();
+  };
+}
+
+/** Answers a problem: one log line (a bug's stack only for our own code), the onError hook, the body. */
+export type Fail = (res: Response, error: ResursCheckoutError, cause?: unknown) => void;
+
+export function createFail(onError: ((event: CheckoutErrorEvent) => void) | undefined): Fail {
+  return (res, error, cause) => {
+    const exchange = exchangeOf(res);
+    const fields = { status: error.status, code: error.code, durationMs: Date.now() - exchange.startedAt };
+    if (error.code === 'internal_error') {
+      const bug = cause ?? error.cause;
+      if (bug instanceof MerchantCodeFailed) {
+        // The merchant's code may carry anything in its message: its name and which hook, nothing else.
+        exchange.log.error({ ...fields, hook: bug.hook, ...bug.fields }, bug.message);
+      } else {
+        exchange.log.error(
+          { ...fields, errorName: errorName(bug), stack: bug instanceof Error ? bug.stack : undefined },
+          'express-resurs-checkout hit a bug; answered 500 without details.',
+        );
+      }
+    } else {
+      (error.status >= 500 ? exchange.log.warn : exchange.log.info)(fields, `Answered ${error.status} ${error.code}.`);
+    }
+    callHook(exchange.log, 'onError', () => onError?.({ error, campaign: exchange.campaign, requestId: exchange.requestId }));
+    sendProblem(res, error, exchange.requestId);
+  };
+}
+
+/** Runs a merchant's observation hook; a throw is logged by name and never changes the answer. */
+export function callHook(log: Logger, name: string, hook: () => void): void {
+  try {
+    hook();
+  } catch (error) {
+    log.warn({ hook: name, errorName: errorName(error) }, `The ${name} hook threw; the answer is unaffected.`);
+  }
+}
