@@ -21,9 +21,15 @@ export const TOKEN_PATH = '/oauth2/token';
 export const SCRIPT_PATH = '/payment/standin/resurs-payment-elements.js';
 /** Prefix of the loopback-only control routes. */
 export const CONTROL_PATH = '/__stand-in';
+/** Path prefix of the Merchant API v2 routes (`merchantApiUrl`), distinct from the sessions mock path. */
+export const MERCHANT_API_PATH = '/merchant-api';
+/** Path prefix of the shopper-facing approval pages (`taskRedirectionUrls.customerUrl`). */
+export const APPROVAL_PAGE_PATH = '/merchant-api-ui/payments';
 
-/** Largest request body any route reads (64 KiB). */
+/** Largest request body any route reads (64 KiB), except the Merchant API routes. */
 export const MAX_BODY_BYTES = 64 * 1024;
+/** Largest request body the Merchant API routes read (1 MiB: up to 1000 order lines). */
+export const MAX_MERCHANT_BODY_BYTES = 1024 * 1024;
 
 /**
  * Text in the default body of a `status` fault that looks like a leaked upstream secret, so tests

@@ -1,6 +1,7 @@
 /** Loopback-only control routes under `/__stand-in/`, so other processes can steer the stand-in. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isLoopback, sendJson } from './http-util';
+import { handleMerchantControl, type MerchantControlTarget } from './merchant-control';
 import type { FaultPlan } from './types';
 
 /** What the control routes act on. */
@@ -11,6 +12,8 @@ export interface ControlTarget {
   reset(): void;
   /** Requests received since start or the last reset (not capped like the recordings). */
   stats(): { sessionRequests: number; tokenRequests: number };
+  /** The Merchant API's control routes (see merchant-control.ts). */
+  merchant: MerchantControlTarget;
 }
 
 function parseJson(body: string): { ok: true; value: unknown } | { ok: false } {
@@ -39,13 +42,15 @@ function actions(target: ControlTarget): Record<string, Action> {
 
 /**
  * Answer a control request. `name` is the path after `/__stand-in/`: `POST faults` (a FaultPlan,
- * or null/empty to clear), `POST token-faults`, `POST latency` `{ms}`, `POST reset`, `GET stats`.
+ * or null/empty to clear), `POST token-faults`, `POST latency` `{ms}`, `POST reset`, `GET stats`,
+ * and the Merchant API's routes (merchant-control.ts).
  */
-export function handleControl(req: IncomingMessage, res: ServerResponse, name: string, body: string, target: ControlTarget): void {
+export async function handleControl(req: IncomingMessage, res: ServerResponse, name: string, body: string, target: ControlTarget): Promise<void> {
   if (!isLoopback(req)) {
     sendJson(res, 403, { message: 'Control routes answer loopback clients only' });
     return;
   }
+  if (await handleMerchantControl(req, res, name, parseJson(body), target.merchant)) return;
   if (name === 'stats') {
     if (req.method !== 'GET') return sendJson(res, 405, { message: 'Use GET' }, { Allow: 'GET' });
     return sendJson(res, 200, target.stats());

@@ -20,17 +20,21 @@ export function parseFault(value: unknown, where = 'fault'): Fault {
     case 'latency':
       if (!isInt(value.ms, 0, MAX_DELAY_MS)) throw new TypeError(`${where}.ms must be an integer 0..${MAX_DELAY_MS}`);
       return { kind: 'latency', ms: value.ms };
-    case 'status': {
+    case 'status':
+    case 'record-then-status': {
       if (!isInt(value.status, 200, 599)) throw new TypeError(`${where}.status must be an integer 200..599`);
       const headers = value.headers;
       if (headers !== undefined && (!isRecord(headers) || !Object.values(headers).every((h) => typeof h === 'string'))) {
         throw new TypeError(`${where}.headers must map names to strings`);
       }
-      const fault: Fault = { kind: 'status', status: value.status };
+      const fault: Extract<Fault, { kind: 'status' | 'record-then-status' }> = { kind: value.kind, status: value.status };
       if ('body' in value) fault.body = value.body;
       if (headers !== undefined) fault.headers = headers as Record<string, string>;
       return fault;
     }
+    case 'customer-url':
+      if (typeof value.url !== 'string' || value.url === '') throw new TypeError(`${where}.url must be a non-empty string`);
+      return { kind: 'customer-url', url: value.url };
     case 'redirect': {
       if (typeof value.location !== 'string' || value.location === '') throw new TypeError(`${where}.location must be a non-empty string`);
       const status = value.status ?? 302;
@@ -49,6 +53,8 @@ export function parseFault(value: unknown, where = 'fault'): Fault {
     case 'drop':
     case 'reset-mid-answer':
     case 'hang':
+    case 'record-then-drop':
+    case 'record-then-hang':
       return { kind: value.kind };
     default:
       throw new TypeError(`${where}.kind ${JSON.stringify(value.kind)} is not a known fault kind`);

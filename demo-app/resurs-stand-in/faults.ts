@@ -95,7 +95,7 @@ function sendPartial(res: ServerResponse, answers: FaultAnswers): void {
   res.write(text.slice(0, Math.floor(text.length / 2)), () => res.socket?.destroy());
 }
 
-function sendStatus(res: ServerResponse, fault: Extract<Fault, { kind: 'status' }>): void {
+function sendStatus(res: ServerResponse, fault: Extract<Fault, { kind: 'status' | 'record-then-status' }>): void {
   const body = 'body' in fault ? fault.body : defaultStatusBody(fault.status);
   if (typeof body === 'string') {
     res.writeHead(fault.status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body), ...fault.headers });
@@ -107,7 +107,9 @@ function sendStatus(res: ServerResponse, fault: Extract<Fault, { kind: 'status' 
 
 /**
  * Act out `fault` on `res`. `latency` waits and then lets the route answer normally; so do
- * `past-expiry` and `foreign-script`, which only the route can shape (it reads `fault.kind`).
+ * `past-expiry`, `foreign-script` and `customer-url`, which only the route can shape (it reads
+ * `fault.kind`). The `record-then-*` kinds act like `drop`, `hang` and `status` here: a route with
+ * something to record (Merchant API create and actions) records it before calling this.
  */
 export async function applyFault(
   fault: Fault,
@@ -120,10 +122,11 @@ export async function applyFault(
     await timers.delay(fault.ms);
     return 'continue';
   }
-  if (fault.kind === 'past-expiry' || fault.kind === 'foreign-script') return 'continue';
+  if (fault.kind === 'past-expiry' || fault.kind === 'foreign-script' || fault.kind === 'customer-url') return 'continue';
   if (!writable(res)) return 'answered';
   switch (fault.kind) {
     case 'status':
+    case 'record-then-status':
       sendStatus(res, fault);
       break;
     case 'malformed-json': {
@@ -146,12 +149,14 @@ export async function applyFault(
       sendEndless(res, answers);
       break;
     case 'drop':
+    case 'record-then-drop':
       req.socket.resetAndDestroy();
       break;
     case 'reset-mid-answer':
       sendPartial(res, answers);
       break;
     case 'hang':
+    case 'record-then-hang':
       break;
   }
   return 'answered';

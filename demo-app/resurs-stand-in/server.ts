@@ -2,18 +2,23 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import {
+  APPROVAL_PAGE_PATH,
   CONTROL_PATH,
   DEMO_CLIENT_ID,
   DEMO_CLIENT_SECRET,
   DEMO_JWT_SECRET,
+  MAX_MERCHANT_BODY_BYTES,
+  MERCHANT_API_PATH,
   MOCK_API_PATH,
   SCRIPT_PATH,
   STAND_IN_CAMPAIGNS,
   TOKEN_PATH,
 } from './constants';
+import { DEFAULT_CALLBACK_DELIVERY, mergeCallbackDelivery } from './callbacks';
 import { handleControl } from './control';
 import { FaultSelector } from './fault-plan';
 import { Timers, readBody, sendJson, sendTooLarge, splitUrl } from './http-util';
+import { MerchantApi } from './merchant-api';
 import { sendPaymentElementsScript } from './payment-elements-script';
 import { handlePaymentMethodGroups } from './payment-methods';
 import { SessionRegistry, handleCreateSession } from './sessions';
@@ -68,6 +73,14 @@ export async function startStandIn(options: StandInOptions = {}): Promise<StandI
   const counts = { sessionRequests: 0, tokenRequests: 0 };
   let latencyMs = options.latencyMs ?? 0;
   let scriptUrl = '';
+  const merchantApi = new MerchantApi({
+    authority,
+    timers,
+    maxPayments: options.maxPayments ?? 100_000,
+    maxRecorded,
+    callbackDelivery: mergeCallbackDelivery(DEFAULT_CALLBACK_DELIVERY, options.callbackDelivery ?? {}),
+  });
+  const merchant = merchantApi.control();
 
   const control = {
     setFaults: (plan: FaultPlan | null): void => sessionFaults.set(plan),
@@ -84,13 +97,17 @@ export async function startStandIn(options: StandInOptions = {}): Promise<StandI
       sessionFaults.set(null);
       tokenFaults.set(null);
       latencyMs = options.latencyMs ?? 0;
+      merchantApi.reset();
     },
     stats: () => ({ ...counts }),
+    merchant: { merchant, stats: () => merchantApi.stats() },
   };
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const { path, query } = splitUrl(req.url);
-    const body = await readBody(req);
+    const isMerchantApi = path === MERCHANT_API_PATH || path.startsWith(`${MERCHANT_API_PATH}/`);
+    const body = await readBody(req, isMerchantApi ? MAX_MERCHANT_BODY_BYTES : undefined);
+    if (isMerchantApi) return merchantApi.handleApi(req, res, path.slice(MERCHANT_API_PATH.length), body, query);
     const record = (): RecordedRequest => ({ method: req.method ?? '', path, headers: req.headers, body: body.text, at: Date.now() });
 
     const session = SESSIONS_ROUTE.exec(path);
@@ -118,6 +135,7 @@ export async function startStandIn(options: StandInOptions = {}): Promise<StandI
       return handlePaymentMethodGroups(req, res, sessionId, query, registry);
     }
     if (path === SCRIPT_PATH && (req.method === 'GET' || req.method === 'HEAD')) return sendPaymentElementsScript(res);
+    if (path.startsWith(`${APPROVAL_PAGE_PATH}/`)) return merchantApi.handleApprovalPage(req, res, path.slice(APPROVAL_PAGE_PATH.length), body.text);
     if (path.startsWith(`${CONTROL_PATH}/`)) return handleControl(req, res, path.slice(CONTROL_PATH.length + 1), body.text, control);
     sendJson(res, 404, { message: `No stand-in route for ${req.method ?? ''} ${path}` });
   }
@@ -142,12 +160,15 @@ export async function startStandIn(options: StandInOptions = {}): Promise<StandI
   const { port } = server.address() as AddressInfo;
   const url = `http://${urlHost(host)}:${port}`;
   scriptUrl = url + SCRIPT_PATH;
+  merchantApi.setOrigin(url);
   let closing: Promise<void> | undefined;
 
   return {
     url,
     baseUrl: url + MOCK_API_PATH,
     tokenUrl: url + TOKEN_PATH,
+    merchantApiUrl: url + MERCHANT_API_PATH,
+    merchant,
     scriptOrigin: url,
     sessionRequests,
     tokenRequests,
@@ -159,6 +180,7 @@ export async function startStandIn(options: StandInOptions = {}): Promise<StandI
     close: () => {
       closing ??= new Promise<void>((resolve) => {
         timers.clear();
+        merchantApi.close();
         server.close(() => resolve());
         server.closeAllConnections();
         for (const socket of sockets) socket.destroy();
