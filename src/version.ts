@@ -1,10 +1,8 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-
-/** This package's version, read once from its package.json (src/ and dist/ sit beside it). */
-export const VERSION: string = (
-  JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }
-).version;
+/**
+ * This package's version, written here (not read from package.json at load time, which breaks
+ * bundlers and single-file builds). A test keeps it equal to package.json's `version`.
+ */
+export const VERSION = '0.2.0';
 
 /** The User-Agent every upstream request carries. */
 export const USER_AGENT = `express-resurs-checkout/${VERSION}`;

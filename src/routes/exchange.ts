@@ -3,7 +3,7 @@
  * under one symbol, and the one way a route answers a problem: logged, hooked, rendered.
  */
 import type { RequestHandler, Response } from 'express';
-import type { ResursCheckoutError } from '../errors';
+import { ResursCheckoutError } from '../errors';
 import type { Logger } from '../logger';
 import { errorName, silentLogger, withFields } from '../logger';
 import type { CheckoutErrorEvent } from '../options/options';
@@ -48,7 +48,9 @@ export function createFail(onError: ((event: CheckoutErrorEvent) => void) | unde
     const exchange = exchangeOf(res);
     const fields = { status: error.status, code: error.code, durationMs: Date.now() - exchange.startedAt };
     if (error.code === 'internal_error') {
-      const bug = cause ?? error.cause;
+      // The route passes what it caught; when that is already our 500, what it wraps is the bug.
+      const caught = cause ?? error.cause;
+      const bug = caught instanceof ResursCheckoutError ? caught.cause : caught;
       if (bug instanceof MerchantCodeFailed) {
         // The merchant's code may carry anything in its message: its name and which hook, nothing else.
         exchange.log.error({ ...fields, hook: bug.hook, ...bug.fields }, bug.message);

@@ -107,6 +107,16 @@ export function createRateLimit(options: RateLimitOptions, deps: RateLimitDeps):
   };
 }
 
+/** `{totalHits: number ≥ 0, resetTime?: Date}`, as express-rate-limit needs it. */
+function isIncrementResponse(value: unknown): value is IncrementResponse {
+  if (typeof value !== 'object' || value === null) return false;
+  const { totalHits, resetTime } = value as Partial<IncrementResponse>;
+  return (
+    typeof totalHits === 'number' && Number.isFinite(totalHits) && totalHits >= 0 &&
+    (resetTime === undefined || (resetTime instanceof Date && !Number.isNaN(resetTime.getTime())))
+  );
+}
+
 /** express-rate-limit's own warnings and errors (ERR_ERL_* validations), on our logger. */
 function logLibrary(logger: Logger, error: unknown, message?: string): void {
   const code = typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
@@ -171,7 +181,13 @@ function guardRateLimitStore(inner: Store, logger: Logger): Store {
       initOptions = options;
       ready = runInit(true);
     },
-    increment: (key: string): Promise<IncrementResponse> => guard('increment', async () => inner.increment(key)),
+    increment: (key: string): Promise<IncrementResponse> =>
+      guard('increment', async () => {
+        const answer: unknown = await inner.increment(key);
+        // A store answering garbage fails open like one that fails: never a 500.
+        if (!isIncrementResponse(answer)) throw new StoreFailure('increment', 'the store answered something that is not a hit count');
+        return answer;
+      }),
     decrement: (key: string): Promise<void> => guard('decrement', async () => inner.decrement(key)),
     resetKey: (key: string): Promise<void> => guard('resetKey', async () => inner.resetKey(key)),
   };
