@@ -205,6 +205,12 @@ export interface CheckoutRouterOptions extends ResursClientOptions {
   onError?: (event: CheckoutErrorEvent) => void;
   /** Take the payment and receive Resurs' callbacks. Default: off (sessions only). */
   payments?: PaymentsOptions;
+  /**
+   * Other sites of yours whose pages may call the session and payment routes, as origins
+   * (`https://shop.example.no`). A browser request marked `Sec-Fetch-Site: cross-site` from any
+   * other origin answers 403 `cross_site_request`. Default: none (same-site pages only).
+   */
+  crossSiteOrigins?: string[];
 }
 
 /** Client options with every default filled in. */
@@ -234,6 +240,7 @@ export interface ResolvedRouterOptions extends ResolvedClientOptions {
   onSessionCreated: ((event: SessionCreatedEvent) => void) | undefined;
   onError: ((event: CheckoutErrorEvent) => void) | undefined;
   payments: ResolvedPaymentsOptions | undefined;
+  crossSiteOrigins: string[] | undefined;
 }
 
 /** Payments options with every default filled in. */
@@ -274,7 +281,7 @@ const CLIENT_KEYS = [
   'httpAgent',
   'httpsAgent',
 ] as const;
-const ROUTER_ONLY_KEYS = ['campaigns', 'path', 'reuse', 'rateLimit', 'onSessionCreated', 'onError', 'payments'] as const;
+const ROUTER_ONLY_KEYS = ['campaigns', 'path', 'reuse', 'rateLimit', 'onSessionCreated', 'onError', 'payments', 'crossSiteOrigins'] as const;
 
 // ---- custom checks ------------------------------------------------------------------------
 
@@ -394,6 +401,7 @@ const routerKeys = {
   rateLimit: Joi.object().unknown(true),
   onSessionCreated: Joi.function(),
   onError: Joi.function(),
+  crossSiteOrigins: Joi.array().items(origin).min(1),
   payments: Joi.object({
     order: Joi.function().required(),
     customer: Joi.function(),
@@ -452,6 +460,7 @@ const HINTS: Record<string, string> = {
   rateLimit: '`rateLimit` must be an object of express-rate-limit options, e.g. {windowMs: 60000, limit: 20}',
   onSessionCreated: '`onSessionCreated` must be a function',
   onError: '`onError` must be a function',
+  crossSiteOrigins: '`crossSiteOrigins` must be a non-empty list of origins such as "https://shop.example.no"',
   payments:
     '`payments` must be {order, redirect: {successUrl, failUrl}, callbackBaseUrl, callbackSecret, onPaymentUpdate, customer?, timeToLiveInMinutes?, store?, callbackIps?, path?, callbackPath?}',
   'payments.order': '`payments.order` must be a function (req) => {orderReference, orderLines} built from your server-side cart',
@@ -563,6 +572,7 @@ export function resolveRouterOptions(input: CheckoutRouterOptions): ResolvedRout
     rateLimit: input.rateLimit,
     onSessionCreated: input.onSessionCreated,
     onError: input.onError,
+    crossSiteOrigins: value.crossSiteOrigins,
     payments: input.payments && {
       ...input.payments,
       timeToLiveInMinutes: value.payments?.timeToLiveInMinutes ?? DEFAULTS.timeToLiveInMinutes,

@@ -30,6 +30,24 @@ export function onlyPost(fail: Fail): RequestHandler {
 }
 
 /**
+ * 403 for a browser request marked `Sec-Fetch-Site: cross-site` whose `Origin` is not listed:
+ * another site's page cannot spend the shop's Resurs quota or start a payment. Requests without
+ * the header (older browsers, server-side callers) go on to the other rules.
+ */
+export function sameSiteOnly(fail: Fail, allowedOrigins: readonly string[] | undefined): RequestHandler {
+  const allowed = new Set(allowedOrigins ?? []);
+  return (req, res, next) => {
+    if (req.headers['sec-fetch-site'] !== 'cross-site') return next();
+    const origin = req.headers.origin;
+    if (typeof origin === 'string' && allowed.has(origin)) return next();
+    fail(
+      res,
+      new ResursCheckoutError('cross_site_request', 'This checkout only answers the shop\'s own pages. (Shop owner: list other sites of yours in crossSiteOrigins.)'),
+    );
+  };
+}
+
+/**
  * 415 unless the body is UTF-8 JSON. No Content-Type is allowed only for an empty body (a chunked
  * one is read, and refused if it holds anything).
  */

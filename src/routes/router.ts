@@ -19,7 +19,7 @@ import { canLock } from '../store/lock';
 import { CALLBACK_BODY, createCallbackHandler } from './callback-route';
 import { createBegin, createFail, hasExchange } from './exchange';
 import type { Fail } from './exchange';
-import { bodyError, jsonOnly, limitReadBody, logOf, onlyPost, parseJsonBody } from './guards';
+import { bodyError, jsonOnly, limitReadBody, logOf, onlyPost, parseJsonBody, sameSiteOnly } from './guards';
 import type { BodyRules } from './guards';
 import { PAYMENT_BODY, createPaymentHandler } from './payment-route';
 import { createRateLimit } from './rate-limit';
@@ -52,12 +52,17 @@ export function createCheckoutRouter(options: CheckoutRouterOptions): CheckoutRo
   const fail = createFail(settings.onError);
   const begin = createBegin(settings.logger);
   const rateLimit = settings.rateLimit && createRateLimit(settings.rateLimit, { logger: settings.logger, logOf, fail });
+  const sameSite = sameSiteOnly(fail, settings.crossSiteOrigins);
   const router = express.Router() as CheckoutRouter;
 
-  /** One route: request id, POST only, (rate limit,) JSON only, body limit, parser, handler; and its error stage. */
-  const mount = (path: string, body: BodyRules, handler: RequestHandler, limited: boolean): void => {
+  /**
+   * One route: request id, POST only, (for the storefront's routes: same site, rate limit,) JSON
+   * only, body limit, parser, handler; and its error stage.
+   */
+  const mount = (path: string, body: BodyRules, handler: RequestHandler, storefront: boolean): void => {
     const stages: RequestHandler[] = [begin, onlyPost(fail)];
-    if (limited && rateLimit) stages.push(rateLimit);
+    if (storefront) stages.push(sameSite);
+    if (storefront && rateLimit) stages.push(rateLimit);
     stages.push(jsonOnly(fail, body), limitReadBody(fail, body, settings.logger), parseJsonBody(body), handler);
     router.all(path, ...stages);
     // Errors on our path only: a body-parser error, or a bug. Nothing else of the app's passes here.
@@ -81,7 +86,7 @@ function mountPayments(
   payments: ResolvedPaymentsOptions,
   client: BuiltClient,
   fail: Fail,
-  mount: (path: string, body: BodyRules, handler: RequestHandler, limited: boolean) => void,
+  mount: (path: string, body: BodyRules, handler: RequestHandler, storefront: boolean) => void,
 ): void {
   // Checked with the options: a payments store (or the reuse store it defaults to) has add.
   const store = payments.store ?? (settings.reuse?.store && canLock(settings.reuse.store) ? settings.reuse.store : new MemorySessionStore({ maxEntries: 100_000 }));
