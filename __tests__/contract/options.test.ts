@@ -1,7 +1,8 @@
 /**
  * Options are validated when a factory is called: every problem in one ConfigError, each saying
  * what to change, unknown keys refused, and no secret ever echoed. `optionsFromEnv` maps the
- * documented variables. No network: a factory that throws never calls anything.
+ * documented variables. No network: a factory that throws never calls anything, and the one
+ * call made here (to the default baseUrl) is stopped by its agent before it connects.
  */
 import {
   ConfigError,
@@ -12,6 +13,9 @@ import {
   optionsFromEnv,
 } from '../../src';
 import type { CheckoutRouterOptions, ResursClientOptions } from '../../src';
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
 import jwt from 'jsonwebtoken';
 
 const TOKEN = jwt.sign({ scope: 'mock-merchant-api', exp: Math.floor(Date.now() / 1000) + 3600 }, 'options-test');
@@ -79,8 +83,27 @@ describe('valid options', () => {
     expect(() => createCheckoutRouter({ ...valid, auth: { getToken: async () => TOKEN } })).not.toThrow();
   });
 
-  it('exports the documented mock base URL', () => {
-    expect(RESURS_MOCK_BASE_URL).toBe('https://api.checkout.int.resurs.cloud/mock/payment/public/v1');
+  it('calls the documented mock base URL when baseUrl is left out, and exports it', async () => {
+    // Offline: the agent records where the request would go and fails it before any connection.
+    const seen: string[] = [];
+    class OfflineAgent extends https.Agent {
+      addRequest(req: http.ClientRequest, options: http.RequestOptions): void {
+        seen.push(`https://${req.host}${req.path}`);
+        // @ts-expect-error addRequest is not in @types/node, but https.Agent has it
+        super.addRequest(req, options);
+      }
+      override createConnection(): net.Socket {
+        const socket = new net.Socket();
+        process.nextTick(() => socket.destroy(Object.assign(new Error('offline'), { code: 'ECONNREFUSED' })));
+        return socket;
+      }
+    }
+    const agent = new OfflineAgent();
+    const resurs = createResursClient({ storeId: 'store-1', auth: { token: TOKEN }, httpsAgent: agent, retries: 0, breaker: false });
+    await expect(resurs.createSession({})).rejects.toMatchObject({ code: 'upstream_unavailable' });
+    expect(seen).toEqual(['https://api.checkout.int.resurs.cloud/mock/payment/public/v1/stores/store-1/sessions']);
+    expect(seen[0]!.startsWith(`${RESURS_MOCK_BASE_URL}/`)).toBe(true);
+    agent.destroy();
   });
 });
 
@@ -139,6 +162,60 @@ describe('invalid options', () => {
     ['http: on a host that only starts like loopback', 'http://127.0.0.1.example.com/v1'],
   ])('refuses a baseUrl that is %s', (_what, baseUrl) => {
     expect(configError(() => router({ ...valid, baseUrl })).problems.join('\n')).toContain('baseUrl');
+  });
+
+  it.each(['.', '..'])('refuses the storeId %p: it would change the path it is encoded into', (storeId) => {
+    const error = configError(() => router({ ...valid, storeId }));
+    expect(error.problems).toHaveLength(1);
+    expect(error.problems[0]).toContain('storeId');
+    configError(() => client({ ...valid, storeId }));
+  });
+
+  it.each(['...', '.a', 'a..b'])('accepts the storeId %p (only "." and ".." are path segments of their own)', (storeId) => {
+    expect(() => createCheckoutRouter({ ...valid, storeId })).not.toThrow();
+  });
+
+  it.each([
+    ['a query', 'https://api.example.com/v1?store=1'],
+    ['an empty query', 'https://api.example.com/v1?'],
+    ['a fragment', 'https://api.example.com/v1#top'],
+    ['an empty fragment', 'https://api.example.com/v1#'],
+    ['a query on loopback', 'http://127.0.0.1:8080/v1?x=1'],
+  ])('refuses a baseUrl with %s (paths are appended to it)', (_what, baseUrl) => {
+    const error = configError(() => router({ ...valid, baseUrl }));
+    expect(error.problems).toHaveLength(1);
+    expect(error.problems[0]).toContain('baseUrl');
+    expect(error.problems[0]).toMatch(/query|fragment/);
+    configError(() => client({ ...valid, baseUrl }));
+  });
+
+  it.each<[string, unknown]>([
+    ['a US-style date', '12/01/2026'],
+    ['a date without a time', '2026-12-01'],
+    ['a local time without a zone', '2026-12-01T00:00:00'],
+    ['an HTTP date', 'Tue, 01 Dec 2026 00:00:00 GMT'],
+    ['an impossible date', '2026-02-30T00:00:00Z'],
+    ['an epoch number', 1_780_000_000_000],
+    ['an invalid Date', new Date('not a date')],
+  ])('refuses a campaign window given as %s', (_what, value) => {
+    for (const field of ['validFrom', 'validUntil']) {
+      const error = configError(() => router({ ...valid, campaigns: { SUMMER_SALE: { [field]: value } } }));
+      expect(error.problems).toHaveLength(1);
+      expect(error.problems[0]).toContain('campaigns');
+    }
+  });
+
+  it('accepts campaign windows as Date objects or strict ISO 8601 instants with a zone', () => {
+    expect(() =>
+      createCheckoutRouter({
+        ...valid,
+        campaigns: {
+          A: { validFrom: new Date('2026-12-01T00:00:00Z') },
+          B: { validFrom: '2026-12-01T00:00:00Z', validUntil: '2026-12-24T18:00:00.500+01:00' },
+          C: { validUntil: '2028-02-29T23:59:59Z' },
+        },
+      }),
+    ).not.toThrow();
   });
 
   it('refuses an http: token URL on a public host', () => {

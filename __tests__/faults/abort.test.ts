@@ -1,6 +1,11 @@
 /**
  * When the storefront's request closes before the answer, the upstream attempt is aborted (the
  * socket to the stand-in closes) and no further attempt is made, even with retryable faults queued.
+ *
+ * "No further attempt" is checked without sleeping: the retry loop logs "The caller went away"
+ * only once it has ended, and every Create Session request the client makes passes through the
+ * test's agent the moment it is made. A loop that went on (another attempt, or a wait that
+ * ignored the abort) would either make a request the agent sees or not end in time.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,10 +15,25 @@ import type { Fault } from '../../demo-app/resurs-stand-in';
 import { createResursClient } from '../../src';
 import type { CheckoutRouterOptions } from '../../src';
 import { useHarness } from '../helpers/checkout-app';
+import { recordingLogger } from '../helpers/recording-logger';
+import type { LogLine } from '../helpers/recording-logger';
 
-/** An agent that keeps every socket it opens, so a test can see the upstream connection close. */
+/**
+ * An agent that keeps every socket it opens, so a test can see the upstream connection close,
+ * and the path of every request made through it (counted when made, before any byte is sent).
+ */
 class RecordingAgent extends http.Agent {
   readonly opened: Duplex[] = [];
+  readonly paths: string[] = [];
+  addRequest(req: http.ClientRequest, options: http.RequestOptions): void {
+    this.paths.push(req.path);
+    // @ts-expect-error addRequest is not in @types/node, but http.Agent has it
+    super.addRequest(req, options);
+  }
+  /** Create Session requests made so far (token requests not counted). */
+  sessionRequests(): number {
+    return this.paths.filter((p) => p.endsWith('/sessions')).length;
+  }
   override createConnection(
     options: http.ClientRequestArgs,
     callback?: (err: Error | null, stream: Duplex) => void,
@@ -35,6 +55,9 @@ async function until(check: () => boolean, what: string, limitMs = 5_000): Promi
 }
 
 const harness = useHarness();
+
+/** The retry loop has ended because the caller went away (logged once it is over). */
+const wentAway = (lines: LogLine[]) => () => lines.some((l) => l.message.startsWith('The caller went away'));
 let server: http.Server | undefined;
 
 afterEach(async () => {
@@ -83,7 +106,8 @@ describe('the storefront going away', () => {
     expect(await answered).toBe('closed');
     expect(agent.opened).toHaveLength(1);
     await until(() => agent.opened[0]!.destroyed, 'the upstream socket to close');
-    await wait(500); // longer than the backoff before a second attempt could be (at most 100 + 200 ms)
+    await until(wentAway(harness.lines), 'the retry loop to end');
+    expect(agent.sessionRequests()).toBe(1);
     expect(calls()).toBe(1);
     expect(harness.lines.some((l) => l.message.startsWith('The caller went away') && typeof l.fields.requestId === 'string')).toBe(true);
     harness.standIn.setFaults(null);
@@ -99,30 +123,39 @@ describe('the storefront going away', () => {
     await until(() => calls() === 1, 'the first attempt');
     req.destroy();
     await until(() => agent.opened.every((s) => s.destroyed), 'the upstream socket to close');
-    await wait(400);
+    await until(wentAway(harness.lines), 'the retry loop to end');
+    expect(agent.sessionRequests()).toBe(1);
     expect(calls()).toBe(1);
     agent.destroy();
   });
 
-  it('while waiting out a Retry-After: no further attempt is made', async () => {
-    harness.standIn.setFaults({ always: status(429, { 'Retry-After': '1' }) });
-    const url = await listen({});
+  it('while waiting out a Retry-After: no further attempt is made, and the wait ends at once', async () => {
+    // 10 s is within the default 15 s deadline, so it is waited out; a wait that ignored the abort
+    // would keep the loop going past `until`'s 5 s limit.
+    harness.standIn.setFaults({ always: status(429, { 'Retry-After': '10' }) });
+    const agent = new RecordingAgent({ keepAlive: true });
+    const url = await listen({ httpAgent: agent });
     const { req } = startPost(url);
-    await until(() => calls() === 1, 'the first attempt');
+    await until(() => harness.lines.some((l) => l.message === 'Resurs attempt failed.'), 'the first attempt to fail');
     req.destroy();
-    await wait(1_300); // past the Retry-After: a second attempt would have come by now
+    await until(wentAway(harness.lines), 'the retry loop to end');
+    expect(agent.sessionRequests()).toBe(1);
     expect(calls()).toBe(1);
+    agent.destroy();
   });
 
   it('while the token is being fetched: Create Session is never called', async () => {
     harness.standIn.setTokenFaults({ queue: [{ kind: 'latency', ms: 300 }] });
+    const agent = new RecordingAgent({ keepAlive: true });
     const url = await listen({
+      httpAgent: agent,
       auth: { clientId: DEMO_CLIENT_ID, clientSecret: DEMO_CLIENT_SECRET, tokenUrl: harness.standIn.tokenUrl },
     });
     const { req } = startPost(url);
     await until(() => harness.standIn.tokenRequests.length === 1, 'the token request');
     req.destroy();
-    await wait(500);
+    await until(wentAway(harness.lines), 'the request to end');
+    expect(agent.sessionRequests()).toBe(0);
     expect(calls()).toBe(0);
     // The shared fetch itself finished and was cached for the next shopper.
     expect(await normalPost(url)).toBe(201);
@@ -134,12 +167,14 @@ describe('createResursClient with a signal', () => {
   it("rejects with the signal's reason and aborts the attempt", async () => {
     harness.standIn.setFaults({ queue: [{ kind: 'hang' }], always: status(503) });
     const agent = new RecordingAgent({ keepAlive: true });
+    const { logger, lines } = recordingLogger();
     const client = createResursClient({
       storeId: 'test-store',
       baseUrl: harness.standIn.baseUrl,
       auth: { token: harness.token },
       httpAgent: agent,
       breaker: false,
+      logger,
     });
     const controller = new AbortController();
     const pending = client.createSession({}, { signal: controller.signal });
@@ -147,8 +182,9 @@ describe('createResursClient with a signal', () => {
     const reason = new Error('shopper left');
     controller.abort(reason);
     await expect(pending).rejects.toBe(reason);
+    expect(wentAway(lines)()).toBe(true); // the loop itself ended, not just the promise
     await until(() => agent.opened.every((s) => s.destroyed), 'the upstream socket to close');
-    await wait(400);
+    expect(agent.sessionRequests()).toBe(1);
     expect(calls()).toBe(1);
     agent.destroy();
   });

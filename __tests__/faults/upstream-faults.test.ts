@@ -2,6 +2,7 @@
  * Resurs misbehaving, through the router as a merchant mounts it: the stand-in on 127.0.0.1
  * acts out each fault, and every case asserts the exact status, code and number of upstream calls.
  */
+import http from 'node:http';
 import request from 'supertest';
 import type { Response } from 'supertest';
 import { MOCK_API_PATH } from '../../demo-app/resurs-stand-in';
@@ -72,6 +73,38 @@ const status = (code: number, headers?: Record<string, string>): Fault => ({ kin
 
 /** Attempt numbers of the "attempt failed" log lines, in order. */
 const failedAttempts = (): unknown[] => harness.lines.filter((l) => l.message === 'Resurs attempt failed.').map((l) => l.fields.attempt);
+
+/**
+ * Fake timers and `Date` for tests about waits (Retry-After), so they take no wall-clock time;
+ * `setImmediate`, `nextTick` and microtasks stay real, so sockets and streams work as usual.
+ * Restored after each test.
+ */
+function fakeClock(now?: number): { advance(ms: number): Promise<void> } {
+  jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'clearImmediate', 'queueMicrotask', 'hrtime', 'performance'], ...(now !== undefined ? { now } : {}) });
+  return { advance: async (ms) => void (await jest.advanceTimersByTimeAsync(ms)) };
+}
+
+afterEach(() => {
+  jest.useRealTimers();
+});
+
+/** Polls `check` on real turns of the event loop (setImmediate), for use under fake timers. */
+async function untilReal(check: () => boolean, turns = 20_000): Promise<void> {
+  for (let i = 0; !check(); i++) {
+    if (i >= turns) throw new Error('gave up waiting');
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+/** An agent that notes `Date.now()` when each Create Session request is made (before it is sent). */
+class TimingAgent extends http.Agent {
+  readonly sentAt: number[] = [];
+  addRequest(req: http.ClientRequest, options: http.RequestOptions): void {
+    if (req.path.endsWith('/sessions')) this.sentAt.push(Date.now());
+    // @ts-expect-error addRequest is not in @types/node, but http.Agent has it
+    super.addRequest(req, options);
+  }
+}
 
 describe('Resurs unreachable', () => {
   it('a closed port: 3 attempts (retries 2), then 503 upstream_unavailable with Retry-After', async () => {
@@ -224,22 +257,36 @@ describe('429 and Retry-After', () => {
   });
 
   it('429 with Retry-After: 1 waits that long before the next call', async () => {
+    const clock = fakeClock();
+    const agent = new TimingAgent({ keepAlive: true });
     harness.standIn.setFaults({ queue: [status(429, { 'Retry-After': '1' })] });
-    const res = await post({ deadlineMs: 5_000 });
+    const pending = post({ deadlineMs: 5_000, httpAgent: agent }).then((res) => res); // supertest starts on then()
+    await untilReal(() => failedAttempts().length === 1);
+    await clock.advance(999);
+    expect(agent.sentAt).toHaveLength(1); // still waiting
+    await clock.advance(1);
+    const res = await pending;
     expectSession(res);
-    const [first, second] = harness.standIn.sessionRequests.filter((r) => String(r.headers['x-request-id']).startsWith(`${tag}-`));
     expect(calls()).toBe(2);
-    // Honoured, not shortened to a backoff of at most 100 ms (a lower bound on a wait, not a speed).
-    expect(second!.at - first!.at).toBeGreaterThanOrEqual(900);
+    // Honoured, not shortened to a backoff of at most 100 ms.
+    expect(agent.sentAt[1]! - agent.sentAt[0]!).toBe(1_000);
+    agent.destroy();
   });
 
   it('Retry-After as an HTTP date is honoured too', async () => {
+    const clock = fakeClock(Math.ceil(Date.now() / 1000) * 1000); // on a whole second, as HTTP dates are
+    const agent = new TimingAgent({ keepAlive: true });
     const inTwoSeconds = new Date(Date.now() + 2_000).toUTCString();
     harness.standIn.setFaults({ queue: [status(429, { 'Retry-After': inTwoSeconds })] });
-    const res = await post({ deadlineMs: 5_000 });
+    const pending = post({ deadlineMs: 5_000, httpAgent: agent }).then((res) => res);
+    await untilReal(() => failedAttempts().length === 1);
+    await clock.advance(1_999);
+    expect(agent.sentAt).toHaveLength(1);
+    await clock.advance(1);
+    const res = await pending;
     expectSession(res);
-    const [first, second] = harness.standIn.sessionRequests.filter((r) => String(r.headers['x-request-id']).startsWith(`${tag}-`));
-    expect(second!.at - first!.at).toBeGreaterThanOrEqual(500);
+    expect(agent.sentAt[1]! - agent.sentAt[0]!).toBe(2_000);
+    agent.destroy();
   });
 
   it('a Retry-After past the deadline ends the retries at once: 503 with that Retry-After, 1 call', async () => {

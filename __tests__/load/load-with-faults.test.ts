@@ -1,8 +1,12 @@
 /**
  * Load with faults: 3000 requests at concurrency 100 over keep-alive connections while the
  * stand-in fails a fifth of its calls (503, dropped connections, latency). Every answer is a valid
- * session or a contract error, nothing is left unhandled, and the heap settles back afterwards.
- * Speed is not asserted here; the benchmark measures it.
+ * session or a contract error, and the heap settles back afterwards. Speed is not asserted here;
+ * the benchmark measures it.
+ *
+ * Unhandled rejections: Jest 30 takes `unhandledRejection` for itself (a spy here never fires) and
+ * fails the running test with it. That nothing is left unhandled under faults is checked with a
+ * real listener in a Node process of its own: `__tests__/faults/unhandled-rejections.test.ts`.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -25,17 +29,15 @@ interface Answer {
   status: number;
   body: Record<string, unknown>;
   requestId: string | undefined;
+  retryAfter: string | undefined;
 }
 
 let harness: CheckoutHarness;
 let server: http.Server;
 let url: string;
 const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown) => unhandled.push(reason);
 
 beforeAll(async () => {
-  process.on('unhandledRejection', onUnhandled);
   harness = await startHarness({ maxRecordedRequests: 100 });
   // Log lines are recorded by the harness; a silent logger keeps memory about the code, not the test.
   server = http.createServer(harness.app({ breaker: false, logger: { debug() {}, info() {}, warn() {}, error() {} } }));
@@ -45,7 +47,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  process.off('unhandledRejection', onUnhandled);
   agent.destroy();
   server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
@@ -63,6 +64,7 @@ function post(): Promise<Answer> {
             status: res.statusCode ?? 0,
             body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>,
             requestId: res.headers['x-request-id'] as string | undefined,
+            retryAfter: res.headers['retry-after'],
           });
         } catch (error) {
           reject(error);
@@ -104,6 +106,8 @@ function contractCheck(problems: string[], allowed: number[]) {
       if (!ok) problems.push(`bad session: ${JSON.stringify(body)}`);
     } else if (body.status !== status || body.requestId !== answer.requestId || typeof body.code !== 'string') {
       problems.push(`bad problem: ${JSON.stringify(body)}`);
+    } else if (status === 503 && !(/^[1-9]\d{0,3}$/.test(answer.retryAfter ?? '') && Number(answer.retryAfter) <= 3600)) {
+      problems.push(`503 without a Retry-After of 1 to 3600 whole seconds: ${String(answer.retryAfter)}`);
     }
   };
 }
@@ -135,7 +139,7 @@ async function settledHeap(): Promise<number> {
 }
 
 describe('load with faults', () => {
-  it('3000 requests at concurrency 100 with a fifth of Resurs calls failing: only contract answers, nothing unhandled, memory settles', async () => {
+  it('3000 requests at concurrency 100 with a fifth of Resurs calls failing: only contract answers, memory settles', async () => {
     // Warm up: connections, JIT, caches; then take the baseline.
     await run(300, () => undefined);
     const baseline = await settledHeap();
@@ -152,8 +156,6 @@ describe('load with faults', () => {
       expect([phase.name, created, created > REQUESTS_PER_PHASE * 0.95]).toEqual([phase.name, created, true]);
     }
     harness.standIn.setFaults(null);
-
-    expect(unhandled).toEqual([]);
 
     if (gc) {
       const growthMb = ((await settledHeap()) - baseline) / (1024 * 1024);

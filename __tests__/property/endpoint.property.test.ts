@@ -7,6 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
+import request from 'supertest';
 import { startHarness } from '../helpers/checkout-app';
 import type { CheckoutHarness } from '../helpers/checkout-app';
 
@@ -257,5 +258,91 @@ describe('POST /checkout/session under arbitrary input', () => {
     expect(harness.standIn.sessionRequests).toHaveLength(created);
     expect(checkAnswer(await send(json('{"campaign":"SUMMER_SALE"}')))).toBe(201);
     expect(harness.standIn.sessionRequests).toHaveLength(created);
+  });
+});
+
+/**
+ * The other side: whatever Resurs answers, the storefront gets a valid session or a contract
+ * problem; every 503 carries a Retry-After of whole seconds, 1 to 3600; and a session that
+ * passes has a URL-safe id, a normalised script URL and at least 30 s left. A harness of its
+ * own, so the count of Resurs calls above stays the storefront's.
+ */
+describe("POST /checkout/session under arbitrary Resurs answers", () => {
+  let upstream: CheckoutHarness;
+  let app: ReturnType<CheckoutHarness['app']>;
+
+  beforeAll(async () => {
+    upstream = await startHarness();
+    app = upstream.app({ breaker: false, retries: 0 });
+  });
+
+  afterAll(() => upstream.close());
+
+  async function post(): Promise<Answer> {
+    const res = await request(app).post('/checkout/session');
+    return { status: res.status, headers: res.headers as http.IncomingHttpHeaders, text: res.text };
+  }
+
+  const digits = (min: number, max: number) => fc.stringMatching(new RegExp(`^[0-9]{${min},${max}}$`));
+  const retryAfter = fc.oneof(
+    digits(1, 4),
+    digits(5, 40),
+    fc.stringMatching(/^[\x21-\x7e]{1,30}$/),
+    fc.constantFrom('1e+21', 'Infinity', '-1', '1.5', ' 7 ', '0x10', 'NaN'),
+    fc.date({ min: new Date('1990-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true }).map((d) => d.toUTCString()),
+  );
+
+  it('any Retry-After on a 503 or 429: 503 with Retry-After of 1 to 3600 whole seconds', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(503, 429), retryAfter, async (status, value) => {
+        upstream.standIn.setFaults({ always: { kind: 'status', status, headers: { 'Retry-After': value } } });
+        const answer = await post();
+        expect(answer.status).toBe(503);
+        const header = answer.headers['retry-after'];
+        expect(header).toMatch(/^[1-9][0-9]{0,3}$/);
+        expect(Number(header)).toBeLessThanOrEqual(3600);
+      }),
+      { numRuns: 80 },
+    );
+    upstream.standIn.setFaults(null);
+  });
+
+  const id = fc.oneof(
+    { arbitrary: fc.stringMatching(/^[A-Za-z0-9._~-]{1,128}$/), weight: 4 },
+    fc.string({ maxLength: 140 }),
+    fc.string({ unit: 'grapheme', maxLength: 20 }),
+  );
+  const expiresAt = fc.oneof(
+    { arbitrary: fc.integer({ min: -60_000, max: 7_200_000 }).map((ms) => new Date(Date.now() + ms).toISOString()), weight: 4 },
+    fc.stringMatching(/^20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$/),
+    fc.string({ maxLength: 30 }),
+  );
+  const src = fc.oneof(
+    { arbitrary: fc.webUrl({ validSchemes: ['https'], withQueryParameters: true, withFragments: true }), weight: 4 },
+    fc.constantFrom('HTTPS://CDN.Example:443/a/../pe.js', 'https://u:p@cdn.example/pe.js', 'https://cdn.example\\pe.js', 'https://cdn.example/ pe.js', 'http://cdn.example/pe.js'),
+    fc.string({ maxLength: 60 }).map((s) => `https://cdn.example/${s}`),
+  );
+
+  it('any session answer: 201 with a URL-safe id, at least 30 s left and a normalised https: script, or 502', async () => {
+    const seen = new Set<number>();
+    await fc.assert(
+      fc.asyncProperty(id, expiresAt, src, async (sessionId, expires, script) => {
+        upstream.standIn.setFaults({ queue: [{ kind: 'status', status: 201, body: { id: sessionId, expiresAt: expires, embed: { src: script } } }] });
+        const answer = await post();
+        expect([201, 502]).toContain(answer.status);
+        seen.add(answer.status);
+        if (answer.status !== 201) return;
+        const body = JSON.parse(answer.text) as { id: string; expiresAt: string; embed: { src: string } };
+        expect(body.id).toMatch(/^[A-Za-z0-9._~-]{1,128}$/);
+        expect(Date.parse(body.expiresAt) - Date.now()).toBeGreaterThan(25_000);
+        const url = new URL(body.embed.src);
+        expect(url.protocol).toBe('https:');
+        expect(body.embed.src).toBe(url.href);
+        expect(url.username + url.password).toBe('');
+        expect(body.embed.src).not.toMatch(/[\s\\"'<>`]/);
+      }),
+      { numRuns: 150 },
+    );
+    expect([...seen].sort()).toEqual([201, 502]); // both sides were exercised
   });
 });

@@ -7,6 +7,7 @@ import type { Express, Request } from 'express';
 import request from 'supertest';
 import { RedisSessionStore } from '../../src';
 import { startHarness, type CheckoutHarness } from '../helpers/checkout-app';
+import { expectProblem } from '../helpers/problem';
 import { connectRedis, sendCommandOf, type RedisClient } from '../helpers/redis-client';
 import { describeWithRedis, startRedisServer, type RedisServer } from '../helpers/redis-server';
 
@@ -156,18 +157,85 @@ describeWithRedis('reuse shared through Redis by two instances', () => {
   });
 });
 
+describeWithRedis('routers sharing Redis each keep to their own rules', () => {
+  let redis: RedisServer;
+  let client: RedisClient;
+  let harness: CheckoutHarness;
+  const servers: Server[] = [];
+
+  async function shop(options: Parameters<CheckoutHarness['app']>[0]): Promise<Server> {
+    const server = await listen(harness.app(options));
+    servers.push(server);
+    return server;
+  }
+
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    client = await connectRedis(redis.url);
+    harness = await startHarness();
+  });
+
+  afterAll(async () => {
+    await Promise.all(servers.map(closeServer));
+    client?.destroy();
+    await harness?.close();
+    await redis?.stop();
+  });
+
+  beforeEach(async () => {
+    harness.standIn.reset();
+    await client.flushAll();
+  });
+
+  it("a stricter router does not serve a stored session its own answer check refuses", async () => {
+    const store = () => new RedisSessionStore({ sendCommand: sendCommandOf(client) });
+    const lenient = await shop({ reuse: { key: cartOf, store: store() } });
+    const strict = await shop({ reuse: { key: cartOf, store: store() }, allowedScriptOrigins: [harness.standIn.scriptOrigin] });
+    harness.standIn.setFaults({ queue: [{ kind: 'foreign-script' }] });
+    const stored = await post(lenient, 'cart-rules').expect(201);
+    expect(stored.body.embed.src).toMatch(/^https:\/\/evil\.example\//);
+
+    const own = await post(strict, 'cart-rules').expect(201);
+    expect(own.body.id).not.toBe(stored.body.id);
+    expect(new URL(own.body.embed.src as string).origin).toBe(harness.standIn.scriptOrigin);
+    expect(harness.standIn.sessionRequests).toHaveLength(2);
+    const warned = harness.lines.filter((line) => line.level === 'warn').map((line) => line.message);
+    expect(warned).toEqual([expect.stringMatching(/^session reuse: ignoring a stored session this router would refuse: .*allowedScriptOrigins/)]);
+    // The strict router's own session replaced the refused one, for both.
+    await expect(post(lenient, 'cart-rules').expect(201)).resolves.toMatchObject({ body: { id: own.body.id } });
+  });
+
+  it('with a hanging Resurs and deadlineMs 1500, the instance waiting on the lock answers 504 in time and Resurs gets one call', async () => {
+    harness.standIn.setFaults({ always: { kind: 'hang' } });
+    const options = { deadlineMs: 1_500, retries: 0, breaker: false as const };
+    const shopA = await shop({ ...options, reuse: { key: cartOf, store: new RedisSessionStore({ sendCommand: sendCommandOf(client) }) } });
+    const shopB = await shop({ ...options, reuse: { key: cartOf, store: new RedisSessionStore({ sendCommand: sendCommandOf(client) }) } });
+    const started = Date.now();
+    const first = post(shopA, 'cart-hang').then((res) => ({ res, at: Date.now() - started }));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const secondStarted = Date.now();
+    const second = await post(shopB, 'cart-hang');
+    const secondMs = Date.now() - secondStarted;
+    expectProblem(second, 504, 'upstream_timeout');
+    expect(secondMs).toBeLessThan(1_500 + 500);
+    expectProblem((await first).res, 504, 'upstream_timeout');
+    expect(harness.standIn.sessionRequests).toHaveLength(1);
+  });
+});
+
 describeWithRedis('reuse through Redis respects expiry and the margin', () => {
   let redis: RedisServer;
   let client: RedisClient;
   let harness: CheckoutHarness;
   let shopA: Server;
   let shopB: Server;
-  const MARGIN_S = 1;
+  // Sessions must live 30 s for the router to accept them: 33 s with a 31 s margin leaves a 1-2 s reuse window.
+  const MARGIN_S = 31;
 
   beforeAll(async () => {
     redis = await startRedisServer();
     client = await connectRedis(redis.url);
-    harness = await startHarness({ sessionTtlSeconds: 3 });
+    harness = await startHarness({ sessionTtlSeconds: 33 });
     const reuse = { key: cartOf, marginSeconds: MARGIN_S };
     shopA = await listen(harness.app({ reuse: { ...reuse, store: new RedisSessionStore({ sendCommand: sendCommandOf(client) }) } }));
     shopB = await listen(harness.app({ reuse: { ...reuse, store: new RedisSessionStore({ sendCommand: sendCommandOf(client) }) } }));
@@ -183,7 +251,7 @@ describeWithRedis('reuse through Redis respects expiry and the margin', () => {
   it('reuses a session with more than the margin left, and creates a new one past the margin point', async () => {
     const first = await post(shopA, 'cart-ttl').expect(201);
     const expiresAt = Date.parse(first.body.expiresAt as string);
-    // The stand-in's sessions live 3 s (to the second), so at least ~1 s is left beyond the margin.
+    // The stand-in's sessions live 33 s (to the second), so at least ~1 s is left beyond the margin.
     await expect(post(shopB, 'cart-ttl').expect(201)).resolves.toMatchObject({ body: { id: first.body.id } });
     expect(harness.standIn.sessionRequests).toHaveLength(1);
 

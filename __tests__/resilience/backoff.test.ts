@@ -3,8 +3,17 @@ import fc from 'fast-check';
 import { DEFAULT_BACKOFF, backoffDelay } from '../../src/resilience/backoff';
 
 describe('backoffDelay', () => {
-  it('defaults to a 100 ms base and a 2 s cap', () => {
-    expect(DEFAULT_BACKOFF).toEqual({ baseMs: 100, capMs: 2_000 });
+  it('without options waits like a 100 ms base and a 2 s cap (the retry loop calls it so)', () => {
+    const almostOne = () => 0.999_999;
+    expect([1, 2, 5, 6, 30].map((retry) => backoffDelay(retry, undefined, almostOne))).toEqual([99, 199, 1_599, 1_999, 1_999]);
+    expect([1, 2, 5, 6, 30].map((retry) => backoffDelay(retry, undefined, almostOne))).toEqual(
+      [1, 2, 5, 6, 30].map((retry) => backoffDelay(retry, DEFAULT_BACKOFF, almostOne)),
+    );
+  });
+
+  it('follows the options it is given', () => {
+    const almostOne = () => 0.999_999;
+    expect([1, 2, 3, 4].map((retry) => backoffDelay(retry, { baseMs: 10, capMs: 50 }, almostOne))).toEqual([9, 19, 39, 49]);
   });
 
   it('the ceiling doubles per retry up to the cap (random just under 1)', () => {

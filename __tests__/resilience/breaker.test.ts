@@ -2,16 +2,110 @@
  * The circuit breaker: unit behaviour of createBreaker, then the contract through the router
  * against the stand-in (opens after consecutive failures, answers 503 without calling Resurs,
  * one probe after resetAfterMs, what does not count, and a breaker that opens mid-retry).
+ *
+ * Time: the breaker (and cockatiel under it) reads `Date.now()`. Tests that wait out
+ * `resetAfterMs` fake `Date` only and move it forward; timers, sockets and I/O stay real.
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
 import request from 'supertest';
 import type { Response } from 'supertest';
 import type { Fault } from '../../demo-app/resurs-stand-in';
+import { createCheckoutRouter } from '../../src';
 import type { CheckoutRouterOptions } from '../../src';
 import { BreakerOpen, createBreaker } from '../../src/resilience/breaker';
 import { useHarness } from '../helpers/checkout-app';
 import { expectProblem } from '../helpers/problem';
+import { recordingLogger } from '../helpers/recording-logger';
 
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Fakes `Date` alone (frozen until moved); timers, sockets and I/O stay real. */
+const clock = {
+  freeze(): void {
+    jest.useFakeTimers({
+      doNotFake: [
+        'hrtime',
+        'nextTick',
+        'performance',
+        'queueMicrotask',
+        'requestAnimationFrame',
+        'cancelAnimationFrame',
+        'requestIdleCallback',
+        'cancelIdleCallback',
+        'setImmediate',
+        'clearImmediate',
+        'setInterval',
+        'clearInterval',
+        'setTimeout',
+        'clearTimeout',
+      ],
+    });
+  },
+  advance(ms: number): void {
+    jest.setSystemTime(Date.now() + ms);
+  },
+};
+
+afterEach(() => {
+  jest.useRealTimers();
+});
+
+/**
+ * A tiny Create Session upstream on 127.0.0.1 that the test steers call by call: `fail` answers
+ * 503, `hold` keeps the answer back until `release()`, anything else answers a valid session.
+ */
+interface Gate {
+  baseUrl: string;
+  next: Array<'fail' | 'hold'>;
+  calls: number;
+  /** Resolves once `count` calls are being held. */
+  held(count: number): Promise<void>;
+  release(): void;
+  close(): Promise<void>;
+}
+
+async function startGate(): Promise<Gate> {
+  const holding: http.ServerResponse[] = [];
+  const waiters: Array<() => void> = [];
+  let port = 0;
+  const answer = (res: http.ServerResponse) => {
+    const session = { id: `gate-${gate.calls}`, expiresAt: new Date(Date.now() + 3_600_000).toISOString(), embed: { src: `http://127.0.0.1:${port}/pe.js` } };
+    res.writeHead(201, { 'Content-Type': 'application/json' }).end(JSON.stringify(session));
+  };
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      gate.calls++;
+      const what = gate.next.shift();
+      if (what === 'fail') res.writeHead(503, { 'Content-Type': 'application/json' }).end('{}');
+      else if (what === 'hold') {
+        holding.push(res);
+        for (const wake of waiters.splice(0)) wake();
+      } else answer(res);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  port = (server.address() as AddressInfo).port;
+  const gate: Gate = {
+    baseUrl: `http://127.0.0.1:${port}/v1`,
+    next: [],
+    calls: 0,
+    async held(count) {
+      while (holding.length < count) await new Promise<void>((resolve) => waiters.push(resolve));
+    },
+    release() {
+      for (const res of holding.splice(0)) answer(res);
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+  return gate;
+}
 
 describe('createBreaker (unit)', () => {
   const isFailure = (error: unknown) => error === 'sick';
@@ -51,6 +145,7 @@ describe('createBreaker (unit)', () => {
   });
 
   it('tells the call whose failure opened it, and the probe whose success closed it', async () => {
+    clock.freeze();
     const breaker = createBreaker({ failureThreshold: 2, resetAfterMs: 50 }, isFailure);
     const first = { onOpen: jest.fn(), onClose: jest.fn() };
     const second = { onOpen: jest.fn(), onClose: jest.fn() };
@@ -58,7 +153,10 @@ describe('createBreaker (unit)', () => {
     await outcome(breaker.execute(fail('sick'), second));
     expect(first.onOpen).not.toHaveBeenCalled();
     expect(second.onOpen).toHaveBeenCalledTimes(1);
-    await wait(80);
+    clock.advance(49);
+    expect(breaker.isOpen()).toBe(true);
+    expect(await outcome(breaker.execute(ok))).toBeInstanceOf(BreakerOpen);
+    clock.advance(1);
     expect(breaker.isOpen()).toBe(false);
     const probe = { onOpen: jest.fn(), onClose: jest.fn() };
     await breaker.execute(ok, probe);
@@ -69,9 +167,10 @@ describe('createBreaker (unit)', () => {
   });
 
   it('while the probe is in flight it still counts as open, and a failed probe opens it again', async () => {
+    clock.freeze();
     const breaker = createBreaker({ failureThreshold: 1, resetAfterMs: 50 }, isFailure);
     await outcome(breaker.execute(fail('sick')));
-    await wait(80);
+    clock.advance(50);
     let release: (value: unknown) => void = () => undefined;
     const probe = breaker.execute(() => new Promise((_, reject) => (release = reject)));
     expect(breaker.isOpen()).toBe(true);
@@ -83,9 +182,10 @@ describe('createBreaker (unit)', () => {
   });
 
   it('a probe abandoned by its caller does not close it', async () => {
+    clock.freeze();
     const breaker = createBreaker({ failureThreshold: 1, resetAfterMs: 50 }, isFailure);
     await outcome(breaker.execute(fail('sick')));
-    await wait(80);
+    clock.advance(50);
     const controller = new AbortController();
     const probe = breaker.execute(
       () =>
@@ -98,6 +198,58 @@ describe('createBreaker (unit)', () => {
     controller.abort(reason);
     expect(await outcome(probe)).toBe(reason); // the caller gets its own reason back
     expect(breaker.isOpen()).toBe(true);
+  });
+
+  it('a probe answered with an error that is not a failure (a 4xx) closes it, tells the probe, and the count starts from 0', async () => {
+    clock.freeze();
+    const breaker = createBreaker({ failureThreshold: 3, resetAfterMs: 1_000 }, isFailure);
+    for (let i = 0; i < 3; i++) await outcome(breaker.execute(fail('sick')));
+    expect(breaker.isOpen()).toBe(true);
+    clock.advance(1_000);
+    const probe = { onOpen: jest.fn(), onClose: jest.fn() };
+    expect(await outcome(breaker.execute(fail('client error'), probe))).toBe('client error'); // the caller still gets it
+    expect(probe.onClose).toHaveBeenCalledTimes(1);
+    expect(probe.onOpen).not.toHaveBeenCalled();
+    expect(breaker.isOpen()).toBe(false);
+    // Closed with a fresh count: two failures leave it closed, the third (the threshold) opens it.
+    const fn = jest.fn(() => Promise.reject('sick'));
+    for (let i = 0; i < 2; i++) {
+      expect(await outcome(breaker.execute(fn))).toBe('sick');
+      expect(breaker.isOpen()).toBe(false);
+    }
+    const third = { onOpen: jest.fn(), onClose: jest.fn() };
+    expect(await outcome(breaker.execute(fn, third))).toBe('sick');
+    expect(third.onOpen).toHaveBeenCalledTimes(1);
+    expect(breaker.isOpen()).toBe(true);
+    expect(fn).toHaveBeenCalledTimes(3);
+  });
+
+  it('a successful probe also starts the count from 0', async () => {
+    clock.freeze();
+    const breaker = createBreaker({ failureThreshold: 2, resetAfterMs: 1_000 }, isFailure);
+    for (let i = 0; i < 2; i++) await outcome(breaker.execute(fail('sick')));
+    clock.advance(1_000);
+    await breaker.execute(ok);
+    await outcome(breaker.execute(fail('sick')));
+    expect(breaker.isOpen()).toBe(false);
+    await outcome(breaker.execute(fail('sick')));
+    expect(breaker.isOpen()).toBe(true);
+  });
+
+  it('only the probe is told of the close, not a call that was already in flight when it opened', async () => {
+    clock.freeze();
+    const breaker = createBreaker({ failureThreshold: 1, resetAfterMs: 1_000 }, isFailure);
+    let finishSlow: (value: string) => void = () => undefined;
+    const slowCall = { onOpen: jest.fn(), onClose: jest.fn() };
+    const slow = breaker.execute(() => new Promise<string>((resolve) => (finishSlow = resolve)), slowCall);
+    await outcome(breaker.execute(fail('sick')));
+    clock.advance(1_000);
+    const probe = { onOpen: jest.fn(), onClose: jest.fn() };
+    await breaker.execute(ok, probe);
+    finishSlow('late');
+    await expect(slow).resolves.toBe('late');
+    expect(probe.onClose).toHaveBeenCalledTimes(1);
+    expect(slowCall.onClose).not.toHaveBeenCalled();
   });
 
   it('a call whose signal aborted before it ran is not made and counts for nothing', async () => {
@@ -166,6 +318,7 @@ describe('the breaker through the router', () => {
   });
 
   it('after resetAfterMs one probe goes through; its success closes the breaker', async () => {
+    clock.freeze();
     harness.standIn.setFaults({ always: status(503) });
     const post = checkout({ retries: 0, breaker: { failureThreshold: 2, resetAfterMs: 300 } });
     await post();
@@ -173,7 +326,10 @@ describe('the breaker through the router', () => {
     expectProblem(await post(), 503, 'upstream_unavailable');
     expect(calls()).toBe(2);
     harness.standIn.setFaults(null);
-    await wait(350);
+    clock.advance(299);
+    expectProblem(await post(), 503, 'upstream_unavailable'); // not yet
+    expect(calls()).toBe(2);
+    clock.advance(1);
     expect((await post()).status).toBe(201);
     expect(calls()).toBe(3);
     for (let i = 0; i < 3; i++) expect((await post()).status).toBe(201);
@@ -182,30 +338,77 @@ describe('the breaker through the router', () => {
   });
 
   it('a failed probe opens it again for another resetAfterMs', async () => {
+    clock.freeze();
     harness.standIn.setFaults({ always: status(503) });
     const post = checkout({ retries: 0, breaker: { failureThreshold: 1, resetAfterMs: 250 } });
     await post();
     expect(calls()).toBe(1);
-    await wait(300);
+    clock.advance(250);
     expectProblem(await post(), 503, 'upstream_unavailable'); // the probe: Resurs' own 503
     expect(calls()).toBe(2);
     expectProblem(await post(), 503, 'upstream_unavailable'); // open again: no call
+    clock.advance(249);
+    expectProblem(await post(), 503, 'upstream_unavailable'); // still open
     expect(calls()).toBe(2);
+    clock.advance(1);
+    expectProblem(await post(), 503, 'upstream_unavailable'); // the next probe
+    expect(calls()).toBe(3);
+  });
+
+  it('a probe Resurs answers with a 4xx closes it (Resurs was reachable): logged, and one 503 does not reopen it', async () => {
+    clock.freeze();
+    harness.standIn.setFaults({ always: status(503) });
+    const post = checkout({ retries: 0, breaker: { failureThreshold: 3, resetAfterMs: 60_000 } });
+    for (let i = 0; i < 3; i++) await post();
+    expectProblem(await post(), 503, 'upstream_unavailable');
+    expect(calls()).toBe(3);
+    clock.advance(60_000);
+    harness.standIn.setFaults({ queue: [status(400), status(503), status(503)] });
+    expectProblem(await post(), 502, 'upstream_error'); // the probe
+    expect(calls()).toBe(4);
+    const closed = harness.lines.filter((l) => l.message.startsWith('Circuit breaker closed'));
+    expect(closed).toHaveLength(1);
+    expect(closed[0]!.fields.requestId).toBe(`${tag}-${sent}`);
+    // Closed with the count at 0: two single 503s leave it closed, each one a call to Resurs.
+    expectProblem(await post(), 503, 'upstream_unavailable');
+    expectProblem(await post(), 503, 'upstream_unavailable');
+    expect(calls()).toBe(6);
+    expect((await post()).status).toBe(201);
+    expect(calls()).toBe(7);
+    expect(harness.lines.filter((l) => l.message.startsWith('Circuit breaker opened'))).toHaveLength(1); // only the first opening
   });
 
   it('while the probe is in flight, other requests answer 503 at once', async () => {
-    harness.standIn.setFaults({ queue: [status(503)] });
-    const post = checkout({ retries: 0, breaker: { failureThreshold: 1, resetAfterMs: 200 } });
-    await post();
-    await wait(250);
-    harness.standIn.setFaults({ queue: [{ kind: 'latency', ms: 400 }] });
-    const probe = post().then((res) => res); // supertest starts on then()
-    await recorded(2);
-    expectProblem(await post(), 503, 'upstream_unavailable');
-    expect(calls()).toBe(2);
-    expect((await probe).status).toBe(201);
-    expect((await post()).status).toBe(201);
-    expect(calls()).toBe(3);
+    clock.freeze();
+    const gate = await startGate();
+    try {
+      const { logger } = recordingLogger();
+      const app = express().use(
+        createCheckoutRouter({
+          storeId: 'test-store',
+          baseUrl: gate.baseUrl,
+          auth: { token: harness.token },
+          logger,
+          retries: 0,
+          breaker: { failureThreshold: 1, resetAfterMs: 200 },
+        }),
+      );
+      const post = () => request(app).post('/checkout/session');
+      gate.next.push('fail');
+      expectProblem(await post(), 503, 'upstream_unavailable');
+      clock.advance(200);
+      gate.next.push('hold');
+      const probe = post().then((res) => res); // supertest starts on then()
+      await gate.held(1);
+      expectProblem(await post(), 503, 'upstream_unavailable'); // the probe is held: answered at once
+      expect(gate.calls).toBe(2);
+      gate.release();
+      expect((await probe).status).toBe(201);
+      expect((await post()).status).toBe(201);
+      expect(gate.calls).toBe(3);
+    } finally {
+      await gate.close();
+    }
   });
 
   it.each<[string, Fault]>([

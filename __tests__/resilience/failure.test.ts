@@ -1,5 +1,6 @@
 /** Classifying one failed attempt: what is retried, what counts for the breaker, Retry-After. */
 import { AxiosError, AxiosHeaders } from 'axios';
+import fc from 'fast-check';
 import type { AxiosResponse } from 'axios';
 import { UpstreamFailure, parseRetryAfter, statusFailure, transportFailure } from '../../src/transport/failure';
 
@@ -83,6 +84,31 @@ describe('parseRetryAfter', () => {
   });
 
   it('ignores what it cannot read', () => {
-    for (const value of [undefined, '', '   ', 'soon', '-5', '1.5', ['1']]) expect(parseRetryAfter(value, now)).toBeUndefined();
+    for (const value of [undefined, '', '   ', 'soon', '-5', '1.5', ['1'], '1e+21', '1e3', 'Infinity', 'NaN', '0x10', '+5']) {
+      expect(parseRetryAfter(value, now)).toBeUndefined();
+    }
+  });
+
+  it('caps what it reads at an hour, however many digits or however far the date', () => {
+    expect(parseRetryAfter('3600', now)).toBe(3_600_000);
+    expect(parseRetryAfter('3601', now)).toBe(3_600_000);
+    expect(parseRetryAfter('86400', now)).toBe(3_600_000);
+    expect(parseRetryAfter('999999999999', now)).toBe(3_600_000);
+    expect(parseRetryAfter('123456789012345678901234567890', now)).toBe(3_600_000);
+    expect(parseRetryAfter('Fri, 31 Dec 9999 23:59:59 GMT', now)).toBe(3_600_000);
+    expect(parseRetryAfter('Sun, 01 Jun 2025 12:00:00 GMT', now)).toBe(0);
+  });
+
+  it('an HTTP date is rounded up to whole seconds', () => {
+    expect(parseRetryAfter('Sun, 01 Jun 2025 12:00:30 GMT', now - 200)).toBe(31_000);
+  });
+
+  it('any digit string reads as whole seconds in ms, 0 to an hour', () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[0-9]{1,60}$/), (digits) => {
+        const ms = parseRetryAfter(digits, now);
+        return ms !== undefined && Number.isInteger(ms / 1000) && ms >= 0 && ms <= 3_600_000;
+      }),
+    );
   });
 });

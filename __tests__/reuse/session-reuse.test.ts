@@ -1,4 +1,5 @@
 import { createClient } from 'redis';
+import { ResursCheckoutError } from '../../src/errors';
 import type { CheckoutSession } from '../../src/resurs/session';
 import { MemorySessionStore } from '../../src/store/memory-store';
 import { RedisSessionStore } from '../../src/store/redis-store';
@@ -203,6 +204,125 @@ describe('createSessionReuse', () => {
     expect(elapsed).toBeGreaterThanOrEqual(400);
     expect(elapsed).toBeLessThan(5000);
     expect(c.warns().map((line) => line.message)).toEqual([expect.stringMatching(/creation lock/)]);
+  });
+
+  it('a waiter whose budget runs out answers 504 upstream_timeout, and does not create a second session', async () => {
+    const shared = new MemorySessionStore();
+    const a = setup(shared);
+    const b = createSessionReuse({ store: shared, marginSeconds: MARGIN_S, logger: recordingLogger().logger, now, lockTtlMs: 5_000 });
+    const hanging = jest.fn(() => new Promise<CheckoutSession>(() => undefined)); // Resurs does not answer
+    void a.reuse.get('k', undefined, hanging).catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 20)); // a holds the lock
+    const second = creator(now);
+    const request = recordingLogger();
+    const started = Date.now();
+    const error: unknown = await b.get('k', undefined, second, request.logger, { budgetMs: 150 }).catch((e: unknown) => e);
+    expect(Date.now() - started).toBeLessThan(450);
+    expect(error).toBeInstanceOf(ResursCheckoutError);
+    expect(error).toMatchObject({ code: 'upstream_timeout', status: 504 });
+    expect(second).not.toHaveBeenCalled();
+    expect(hanging).toHaveBeenCalledTimes(1);
+    expect(request.warns().map((line) => line.message)).toEqual([expect.stringMatching(/session reuse: .*ran out of time/)]);
+  });
+
+  it("a waiter stops when its shopper's signal aborts, with that reason", async () => {
+    const shared = new MemorySessionStore();
+    const a = setup(shared);
+    const b = setup(shared);
+    void a.reuse.get('k', undefined, () => new Promise<CheckoutSession>(() => undefined)).catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const gone = new AbortController();
+    const reason = new Error('the storefront closed the request');
+    setTimeout(() => gone.abort(reason), 50);
+    const second = creator(now);
+    await expect(b.reuse.get('k', undefined, second, undefined, { signal: gone.signal })).rejects.toBe(reason);
+    expect(second).not.toHaveBeenCalled();
+  });
+
+  it('one waiter running out of time does not stop another waiting for the same key', async () => {
+    const shared = new MemorySessionStore();
+    const a = setup(shared);
+    const b = createSessionReuse({ store: shared, marginSeconds: MARGIN_S, logger: recordingLogger().logger, now, lockTtlMs: 5_000, pollMs: 5 });
+    const slow = creator(now, 200);
+    const fromA = a.reuse.get('k', undefined, slow);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const other = creator(now);
+    const [short, long] = await Promise.allSettled([
+      b.get('k', undefined, other, undefined, { budgetMs: 50 }),
+      b.get('k', undefined, other, undefined, { budgetMs: 2_000 }),
+    ]);
+    expect(short).toMatchObject({ status: 'rejected', reason: { code: 'upstream_timeout' } });
+    expect(long).toEqual({ status: 'fulfilled', value: await fromA });
+    expect(other).not.toHaveBeenCalled();
+    expect(slow).toHaveBeenCalledTimes(1);
+  });
+
+  it('two instances create once when the lock is slower than storeTimeoutMs (a slow Redis)', async () => {
+    const inner = new MemorySessionStore();
+    /** Each instance has its own connection (own store object) to the one slow store. */
+    const slowLock = (): SessionStore => ({
+      get: (key) => inner.get(key),
+      set: (key, value, ttlMs) => inner.set(key, value, ttlMs),
+      delete: (key) => inner.delete(key),
+      deleteIfEquals: (key, value) => inner.deleteIfEquals(key, value),
+      add: async (key, value, ttlMs) => {
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        return inner.add(key, value, ttlMs);
+      },
+    });
+    const make = () => createSessionReuse({ store: slowLock(), marginSeconds: MARGIN_S, logger: recordingLogger().logger, now, storeTimeoutMs: 50, pollMs: 5 });
+    const [a, b] = [make(), make()];
+    const create = creator(now, 20);
+    const [one, two] = await Promise.all([a.get('k', undefined, create), b.get('k', undefined, create)]);
+    expect(create).toHaveBeenCalledTimes(1);
+    expect(two).toEqual(one);
+  });
+
+  it('a lock whose add timed out is released once it lands: the next shopper does not wait for it', async () => {
+    const inner = new MemorySessionStore();
+    let firstAdd = true;
+    const connection = (): SessionStore => ({
+      get: (key) => inner.get(key),
+      set: (key, value, ttlMs) => inner.set(key, value, ttlMs),
+      delete: (key) => inner.delete(key),
+      deleteIfEquals: (key, value) => inner.deleteIfEquals(key, value),
+      add: async (key, value, ttlMs) => {
+        if (firstAdd) {
+          firstAdd = false;
+          await new Promise((resolve) => setTimeout(resolve, 300)); // one slow reply: the SET lands late
+        }
+        return inner.add(key, value, ttlMs);
+      },
+    });
+    const options = { marginSeconds: MARGIN_S, now, storeTimeoutMs: 50, lockTimeoutMs: 100, storeCoolDownMs: 5_000, lockTtlMs: 10_000, pollMs: 5 };
+    const a = createSessionReuse({ ...options, store: connection(), logger: recordingLogger().logger });
+    const create = creator(now);
+    await expect(a.get('k', undefined, create)).resolves.toMatchObject({ id: 'session-1' }); // without the lock
+    await new Promise((resolve) => setTimeout(resolve, 400)); // the late SET has landed by now
+    const b = createSessionReuse({ ...options, store: connection(), logger: recordingLogger().logger });
+    const started = Date.now();
+    await expect(b.get('k', undefined, create, undefined, { budgetMs: 3_000 })).resolves.toBeDefined();
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
+  it("serves a stored session only when the reading router's own check accepts it", async () => {
+    const shared = new MemorySessionStore();
+    const lenient = setup(shared);
+    const first = await lenient.reuse.get('k', undefined, creator(now)); // https://cdn.example/session-1.js
+    const log = recordingLogger();
+    const check = jest.fn((stored: unknown): CheckoutSession | string => {
+      const src = (stored as CheckoutSession).embed.src;
+      return src.startsWith('https://scripts.example/') ? (stored as CheckoutSession) : '`embed.src` comes from https://cdn.example, which is not in allowedScriptOrigins';
+    });
+    const strict = createSessionReuse({ store: shared, marginSeconds: MARGIN_S, logger: log.logger, now, pollMs: 5, check });
+    const own = jest.fn(async (): Promise<CheckoutSession> => ({ id: 'strict-1', expiresAt: first.expiresAt, embed: { src: 'https://scripts.example/a.js' } }));
+    await expect(strict.get('k', undefined, own)).resolves.toMatchObject({ id: 'strict-1' });
+    expect(own).toHaveBeenCalledTimes(1);
+    expect(check).toHaveBeenCalled();
+    expect(log.warns().map((line) => line.message)).toEqual([expect.stringMatching(/session reuse: ignoring a stored session .*allowedScriptOrigins/)]);
+    // Its own session replaced the refused entry, and it is served from the store from now on.
+    await expect(strict.get('k', undefined, own)).resolves.toMatchObject({ id: 'strict-1' });
+    expect(own).toHaveBeenCalledTimes(1);
   });
 
   it('rejects a negative margin', () => {

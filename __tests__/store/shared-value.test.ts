@@ -23,7 +23,8 @@ describe('getOrCreateShared', () => {
       pollMs: 5,
     });
     expect(value).toBe('new');
-    expect(lockHeld).toBe('1');
+    expect(lockHeld).toMatch(/^[0-9a-f-]{36}$/); // an owner token, not a bare marker
+
     await expect(store.get('lock')).resolves.toBeUndefined();
   });
 
@@ -52,5 +53,72 @@ describe('getOrCreateShared', () => {
     const create = jest.fn(async () => 'mine');
     await expect(getOrCreateShared(plain, 'lock', { read: async () => undefined, create, lockTtlMs: 20, pollMs: 5 })).resolves.toBe('mine');
     expect(create).toHaveBeenCalledTimes(1);
+  });
+
+  it('stops waiting when its signal aborts: rejects with the reason and never creates', async () => {
+    const store = new MemorySessionStore();
+    await store.set('lock', 'another-instance', 10_000); // another instance is creating, for long
+    const create = jest.fn(async () => 'mine');
+    const started = Date.now();
+    const pending = getOrCreateShared(store, 'lock', {
+      read: async () => undefined,
+      create,
+      lockTtlMs: 5_000,
+      pollMs: 5,
+      signal: AbortSignal.timeout(100),
+    });
+    const error: unknown = await pending.catch((e: unknown) => e);
+    expect(Date.now() - started).toBeLessThan(400);
+    expect(error).toBeInstanceOf(DOMException);
+    expect((error as DOMException).name).toBe('TimeoutError');
+    expect(create).not.toHaveBeenCalled();
+  });
+
+  it('does not even look when the signal has aborted already', async () => {
+    const controller = new AbortController();
+    const reason = new Error('shopper gone');
+    controller.abort(reason);
+    const read = jest.fn(async () => undefined);
+    const create = jest.fn(async () => 'mine');
+    await expect(
+      getOrCreateShared(new MemorySessionStore(), 'lock', { read, create, lockTtlMs: 100, pollMs: 5, signal: controller.signal }),
+    ).rejects.toBe(reason);
+    expect(create).not.toHaveBeenCalled();
+  });
+
+  it('backs off while it waits: 25 ms growing to 250 ms, not one look every 25 ms', async () => {
+    const store = new MemorySessionStore();
+    await store.set('lock', 'another-instance', 10_000);
+    const reads: number[] = [];
+    const started = Date.now();
+    const read = async (): Promise<string | undefined> => {
+      reads.push(Date.now() - started);
+      return undefined;
+    };
+    await getOrCreateShared(store, 'lock', { read, create: async () => 'x', lockTtlMs: 30_000, pollMs: 25, signal: AbortSignal.timeout(1_500) }).catch(
+      () => undefined,
+    );
+    // 25 + 50 + 100 + 200 + 250 + 250 + ... : about 10 looks in 1.5 s (a fixed 25 ms poll makes 60).
+    expect(reads.length).toBeGreaterThanOrEqual(5);
+    expect(reads.length).toBeLessThanOrEqual(13);
+    const gaps = reads.slice(1).map((at, i) => at - reads[i]!);
+    expect(Math.max(...gaps)).toBeLessThan(400);
+    expect(gaps.slice(-2).every((gap) => gap >= 200)).toBe(true);
+  });
+
+  it("a holder whose lock expired while it created does not delete the next holder's lock", async () => {
+    const store = new MemorySessionStore();
+    const value = await getOrCreateShared(store, 'lock', {
+      read: async () => undefined,
+      create: async () => {
+        await new Promise((resolve) => setTimeout(resolve, 60)); // longer than the lock lives
+        await store.add('lock', 'next-holder', 10_000); // another instance took the expired lock
+        return 'slow';
+      },
+      lockTtlMs: 20,
+      pollMs: 5,
+    });
+    expect(value).toBe('slow');
+    await expect(store.get('lock')).resolves.toBe('next-holder');
   });
 });

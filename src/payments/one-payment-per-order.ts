@@ -82,8 +82,8 @@ export function createPaymentGuard(options: PaymentGuardOptions): PaymentGuard {
   }
 
   /** What Resurs knows of the order, as a record; undefined when it knows no payment for it. */
-  async function fromResurs(request: GuardedCreate): Promise<PaymentRecord | undefined> {
-    const found = await request.search();
+  async function fromResurs(request: GuardedCreate, found?: Payment[]): Promise<PaymentRecord | undefined> {
+    found ??= await request.search();
     if (found.length === 0) return undefined;
     const same = found.find((p) => p.paymentMethodId === undefined || p.paymentMethodId === request.paymentMethodId);
     if (!same) throw inProgress();
@@ -93,13 +93,14 @@ export function createPaymentGuard(options: PaymentGuardOptions): PaymentGuard {
   /** The store cannot vouch for the lock: ask Resurs, never create blind. */
   async function failClosed(request: GuardedCreate, error: StoreUnavailable): Promise<PaymentRecord> {
     request.log.warn({ op: error.op }, 'The payment store did not answer in time: asking Resurs instead of creating blind.');
-    let found: PaymentRecord | undefined;
+    let payments: Payment[] | undefined;
     try {
-      found = await fromResurs(request);
-    } catch (searchError) {
-      if (searchError instanceof ResursCheckoutError && searchError.code === 'payment_in_progress') throw searchError;
-      found = undefined;
+      payments = await request.search();
+    } catch {
+      payments = undefined;
     }
+    // Resurs knows the order: its payment is the answer (or 409, or 502 for one we cannot pass on).
+    const found = payments ? await fromResurs(request, payments) : undefined;
     if (found) return found;
     throw new ResursCheckoutError('upstream_unavailable', 'The shop cannot confirm this payment right now. Try again shortly; no payment was made.', {
       retryAfter: 2,
@@ -114,7 +115,13 @@ export function createPaymentGuard(options: PaymentGuardOptions): PaymentGuard {
     for (let wait = 25; ; wait = Math.min(250, wait * 2)) {
       const done = await readRecord(recordKey);
       if (done) return matching(done, request.paymentMethodId);
-      const lock = await bounded('add', () => tryLock(store, lockKey, options.lockTtlMs, request.paymentMethodId));
+      const taking = tryLock(store, lockKey, options.lockTtlMs, request.paymentMethodId);
+      const lock = await bounded('add', () => taking).catch((error: unknown) => {
+        // A slow store may still take the lock after we gave up on it: let it go then, so the
+        // order is not blocked for the lock's whole time to live.
+        taking.then((late) => late?.release(), () => undefined);
+        throw error;
+      });
       if (!lock) {
         // Another instance is creating: same method, wait for its record; another method, 409.
         const holder = await bounded('get', () => store.get(lockKey));
@@ -129,24 +136,36 @@ export function createPaymentGuard(options: PaymentGuardOptions): PaymentGuard {
         if (again) return matching(again, request.paymentMethodId);
         // An earlier try ended without knowing whether Resurs created the payment: ask first.
         if (await bounded('get', () => store.get(unsettledKey))) {
-          const known = await fromResurs(request);
+          let payments: Payment[];
+          try {
+            payments = await request.search();
+          } catch (error) {
+            // Still not known whether the payment exists: never create blind; the storefront tries again.
+            request.log.warn({ settled: 'unknown' }, 'An earlier try left this order unsettled and Resurs cannot be asked now: not creating.');
+            throw new UnsettledPayment(error);
+          }
+          const known = await fromResurs(request, payments);
           if (known) return await keep(recordKey, known, request);
         }
+        // Noted before the create is sent, so that whatever happens next (no answer, the store
+        // failing when the record is written, this process dying) the next try looks the order
+        // up at Resurs first. A store that cannot take the note cannot vouch for the order: the
+        // create is not sent blind (StoreUnavailable: fail closed).
+        await bounded('set', () => store.set(unsettledKey, '1', options.recordTtlMs));
         let payment: Payment;
         try {
           payment = await request.create();
         } catch (error) {
-          if (error instanceof UnsettledPayment) await bounded('set', () => store.set(unsettledKey, '1', options.recordTtlMs)).catch(() => undefined);
+          // Our own answers other than "unsettled" mean Resurs made no payment for this try (refused,
+          // or searched and not found): the note can go. Anything else keeps it.
+          if (error instanceof ResursCheckoutError && !(error instanceof UnsettledPayment)) {
+            await bounded('delete', () => store.delete(unsettledKey)).catch(() => undefined);
+          }
           throw error;
         }
-        let record: PaymentRecord;
-        try {
-          record = { ...request.toRecord(payment), paymentMethodId: request.paymentMethodId };
-        } catch (error) {
-          // The payment exists but cannot be answered: whoever tries next must look it up.
-          await bounded('set', () => store.set(unsettledKey, '1', options.recordTtlMs)).catch(() => undefined);
-          throw error;
-        }
+        // A payment we cannot answer (e.g. a refused redirect URL) throws here; the note written
+        // before the create stays, so whoever tries next looks it up instead of creating another.
+        const record = { ...request.toRecord(payment), paymentMethodId: request.paymentMethodId };
         return await keep(recordKey, record, request);
       } finally {
         await lock.release();

@@ -9,6 +9,7 @@ import { ResursCheckoutError } from '../errors';
 import type { FieldError } from '../errors';
 import type { CallContext, RequestScope, Transport } from '../transport/transport';
 import { MaybeSent } from '../transport/transport';
+import { UpstreamFailure } from '../transport/failure';
 import type { Operation } from '../transport/operation';
 import { checkPayment, checkPaymentList } from './payment';
 import type { Customer, OrderLine, Order, Payment } from './payment';
@@ -92,6 +93,11 @@ export function refusedFields(body: unknown): FieldError[] {
     .map((path) => ({ path, message: 'refused by Resurs' }));
 }
 
+/** A failure whose answer had a success status: Resurs acted on the request, the body was unreadable. */
+function answeredSuccess(cause: unknown): boolean {
+  return cause instanceof UpstreamFailure && cause.status !== undefined && cause.status >= 200 && cause.status < 300;
+}
+
 const notFound = (status: number): ResursCheckoutError | undefined =>
   status === 404 ? new ResursCheckoutError('not_found', 'Resurs does not know this payment.') : undefined;
 
@@ -171,8 +177,12 @@ export function createPaymentOperations(transport: Transport, merchantApiUrl: st
     try {
       return await transport.send(createOperation(input), scope);
     } catch (error) {
-      if (!(error instanceof MaybeSent)) throw error;
-      return settle(input, error.final, scope);
+      if (error instanceof MaybeSent) return settle(input, error.final, scope);
+      // Resurs answered a success status with a body we cannot read (not JSON, wrong shape, too
+      // large): it did create the payment. Answering 502 would have the storefront try again and
+      // create a second one; look it up instead.
+      if (error instanceof ResursCheckoutError && answeredSuccess(error.cause)) return settle(input, error, scope);
+      throw error;
     }
   }
 
@@ -190,16 +200,30 @@ export function createPaymentOperations(transport: Transport, merchantApiUrl: st
     } finally {
       scope.deadline.dispose();
     }
-    const payment = found.find((p) => p.paymentMethodId === undefined || p.paymentMethodId === input.paymentMethodId) ?? found[0];
+    const payment = found.find((p) => p.paymentMethodId === undefined || p.paymentMethodId === input.paymentMethodId);
     if (payment) {
       log.info({ operation: 'create payment', settled: 'found' }, 'The payment exists at Resurs: answering it as created.');
       return payment;
     }
+    if (found.length > 0) {
+      // The order already has a payment with another method: it is not the one asked for.
+      log.warn({ operation: 'create payment', settled: 'other-method' }, 'The order already has a payment with another payment method at Resurs.');
+      throw new ResursCheckoutError(
+        'payment_in_progress',
+        'A payment with another payment method already exists for this order. Finish or cancel it, or start a new order.',
+        { cause: final },
+      );
+    }
     log.warn({ operation: 'create payment', settled: 'not-found' }, 'The payment does not exist at Resurs: nothing was created.');
     const timedOut = final instanceof ResursCheckoutError && final.code === 'upstream_timeout';
+    // Resurs' own Retry-After (a 503 or 429 on create) is passed on.
+    const retryAfter = final instanceof ResursCheckoutError ? final.retryAfter : undefined;
     throw timedOut
       ? new ResursCheckoutError('upstream_timeout', 'Resurs did not answer in time; no payment was created. Try again.', { cause: final })
-      : new ResursCheckoutError('upstream_unavailable', 'Resurs did not answer; no payment was created. Try again shortly.', { cause: final });
+      : new ResursCheckoutError('upstream_unavailable', 'Resurs did not answer; no payment was created. Try again shortly.', {
+          cause: final,
+          ...(retryAfter !== undefined ? { retryAfter } : {}),
+        });
   }
 
   return {

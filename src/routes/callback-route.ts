@@ -5,7 +5,7 @@
  * delivers again. Built once; the handler only does what depends on the request.
  */
 import type { RequestHandler } from 'express';
-import type { FactMarks } from '../callbacks/exactly-once';
+import type { Claim, FactMarks } from '../callbacks/exactly-once';
 import type { CallbackSigner } from '../callbacks/signature';
 import { ResursCheckoutError } from '../errors';
 import { errorName } from '../logger';
@@ -15,7 +15,7 @@ import { withTimeout } from '../resilience/timeout';
 import type { Payment } from '../resurs/payment';
 import type { PaymentOperations } from '../resurs/payments';
 import { parseAuthorizationCallback, parseManagementCallback } from '../rules/callback-body';
-import { StoreUnavailable } from '../store/bounded';
+import { MONEY_STORE_TIMEOUT_MS, StoreUnavailable } from '../store/bounded';
 import type { Fail } from './exchange';
 import { exchangeOf } from './exchange';
 import { sendNoContent } from './respond';
@@ -40,12 +40,31 @@ export interface CallbackRouteDeps {
 }
 
 const refused = (gate: string) => Object.assign(new ResursCheckoutError('callback_refused', 'This callback was refused.'), { gate });
-const retryLater = (detail: string, cause?: unknown) =>
-  new ResursCheckoutError('upstream_unavailable', detail, { retryAfter: 30, ...(cause !== undefined ? { cause } : {}) });
+const retryLater = (detail: string, cause?: unknown, retryAfter = 30) =>
+  new ResursCheckoutError('upstream_unavailable', detail, { retryAfter, ...(cause !== undefined ? { cause } : {}) });
+
+const MANAGEMENT_ACTIONS = new Set(['CAPTURE', 'REFUND', 'CANCEL']);
+
+/**
+ * The action `actionId` names in the payment's own log (`order.actionLog`, as Resurs reports it;
+ * `paymentActions` where there is no log): its type, or undefined when the payment does not list it.
+ */
+function loggedActionType(payment: Payment, actionId: string): string | undefined {
+  const log = Array.isArray(payment.order?.actionLog) ? payment.order.actionLog : payment.paymentActions;
+  if (!Array.isArray(log)) return undefined;
+  const entry = (log as unknown[]).find((item) => typeof item === 'object' && item !== null && (item as { actionId?: unknown }).actionId === actionId);
+  if (!entry) return undefined;
+  const type = (entry as { type?: unknown }).type;
+  return typeof type === 'string' ? type : '';
+}
 
 export function createCallbackHandler(deps: CallbackRouteDeps): RequestHandler {
   const { kind, payments, operations, signer, marks, fail } = deps;
   const hookTimeoutMs = deps.hookTimeoutMs ?? HOOK_TIMEOUT_MS;
+  // A claimed fact is held while its hook may run (and its confirm be written); a mark whose
+  // holder died or could not release it expires then, so Resurs' next delivery is handled.
+  const holdMs = 2 * hookTimeoutMs + MONEY_STORE_TIMEOUT_MS;
+  const comeBackSeconds = Math.max(1, Math.ceil(holdMs / 1000));
   const parse = kind === 'authorization' ? parseAuthorizationCallback : parseManagementCallback;
 
   return async function receiveCallback(req, res) {
@@ -69,16 +88,34 @@ export function createCallbackHandler(deps: CallbackRouteDeps): RequestHandler {
       if (payment.order?.orderReference !== ref || payment.storeId !== deps.storeId) throw refused('payment');
 
       const status = payment.status;
-      const fact = kind === 'authorization' ? `authorization\n${payment.id}\n${status}` : `management\n${(hint as { actionId: string }).actionId}`;
-      let claimed: boolean;
+      // Management: the action must be in the payment's own log; its type there is the truth.
+      let action: { action: string; actionId: string } | undefined;
+      if (kind === 'management') {
+        const { actionId } = hint as { actionId: string };
+        const type = loggedActionType(payment, actionId);
+        if (type === undefined) {
+          log.warn({ callback: kind, outcome: 'action-not-listed' }, 'The payment does not list this action (yet); answered 503 so Resurs delivers again.');
+          throw retryLater('The action is not visible at Resurs yet; deliver again later.');
+        }
+        if (!MANAGEMENT_ACTIONS.has(type)) throw refused('action');
+        action = { action: type, actionId };
+      }
+
+      const fact = action ? `management\n${action.actionId}` : `authorization\n${payment.id}\n${status}`;
+      let claim: Claim;
       try {
-        claimed = await marks.claim(fact);
+        claim = await marks.claim(fact, holdMs);
       } catch (error) {
         throw retryLater('The shop cannot record this callback right now; deliver again later.', error);
       }
-      if (!claimed) {
+      if (claim.outcome === 'handled') {
         log.info({ callback: kind, outcome: 'duplicate', paymentStatus: status }, 'Callback already handled; answered 204 without calling onPaymentUpdate.');
         return sendNoContent(res);
+      }
+      if (claim.outcome === 'in-progress') {
+        // Not 204: the delivery handling it may yet fail, and this one would then be lost.
+        log.info({ callback: kind, outcome: 'in-progress', paymentStatus: status }, 'Callback being handled by another delivery; answered 503 so Resurs comes back.');
+        throw retryLater('This callback is being handled; deliver again later.', undefined, comeBackSeconds);
       }
 
       const event: PaymentUpdateEvent = {
@@ -86,16 +123,25 @@ export function createCallbackHandler(deps: CallbackRouteDeps): RequestHandler {
         paymentId: payment.id,
         orderReference: ref,
         status,
-        ...(kind === 'management' ? { action: (hint as { action: string }).action, actionId: (hint as { actionId: string }).actionId } : {}),
+        ...action,
         payment,
         requestId: exchange.requestId,
       };
       try {
         await withTimeout(async () => payments.onPaymentUpdate(event), hookTimeoutMs, () => new Error(`onPaymentUpdate took longer than ${hookTimeoutMs} ms`));
       } catch (error) {
-        await marks.release(fact);
+        await claim.release();
         log.error({ callback: kind, hook: 'onPaymentUpdate', errorName: errorName(error) }, 'onPaymentUpdate failed or timed out; answered 503 so Resurs delivers again.');
         throw retryLater('The shop could not handle this callback yet; deliver again later.');
+      }
+      try {
+        await claim.confirm();
+      } catch (error) {
+        // Handled all the same; the pending mark expires, so a later redelivery may call the hook again.
+        log.warn(
+          { callback: kind, outcome: 'unconfirmed', errorName: errorName(error) },
+          'Callback handled, but the store could not record it; a redelivery after the hold may call onPaymentUpdate again.',
+        );
       }
       log.info({ callback: kind, outcome: 'handled', paymentStatus: status, durationMs: Date.now() - exchange.startedAt }, 'Callback handled.');
       sendNoContent(res);

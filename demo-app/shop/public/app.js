@@ -1,16 +1,14 @@
-/* Nordic Goods storefront: cart, campaign picker and the Resurs checkout. No inline code, CSP-friendly. */
+/* Nordic Goods storefront: cart, campaign picker, the Resurs checkout and "Pay". No inline code, CSP-friendly. */
 (function () {
   'use strict';
 
   var CHECKOUT_PATH = '/checkout/session';
+  var PAYMENT_PATH = '/checkout/payment';
   var LOCALE = 'sv_SE';
   var CUSTOMER_TYPE = 'NATURAL';
 
-  var CART = [
-    { name: 'Linen shirt', quantity: 1, price: 499 },
-    { name: 'Canvas tote bag', quantity: 2, price: 149 },
-    { name: 'Ceramic mug', quantity: 1, price: 129 },
-  ];
+  /** The server's cart (GET /demo/cart): shown here, priced there. The browser never sends amounts. */
+  var cart = { lines: [], total: 0 };
 
   /** Friendly text for every `code` the checkout endpoint can answer. */
   var MESSAGES = {
@@ -26,7 +24,11 @@
     upstream_unavailable: 'Payments are temporarily unavailable, please try again in a moment.',
     upstream_timeout: 'Payments are taking too long to respond. Please try again in a moment.',
     internal_error: 'Something went wrong on our side. Please try again in a moment.',
+    payment_refused: "Resurs couldn't accept this payment method for your order. Please choose another way to pay.",
+    payment_in_progress: 'You have already started paying for this order with another method. Choose that method to continue, or decline it at Resurs first.',
+    not_found: 'Something went wrong with the checkout request. Please reload the page and try again.',
   };
+  var BAD_REDIRECT_MESSAGE = "We couldn't send you on to Resurs. Please try again in a moment.";
   var NETWORK_MESSAGE = "We couldn't reach the shop. Check your connection and try again.";
   var SCRIPT_MESSAGE = 'The payment form could not be loaded. Please try again in a moment.';
   var FALLBACK_MESSAGE = 'Something went wrong. Please try again in a moment.';
@@ -37,16 +39,19 @@
   var scripts = new Map(); // embed.src -> Promise<void>, so each script is added once
   var expiryTimer = 0;
   var attempt = 0;
+  var paymentsEnabled = false;
+  var chosenMethodId = null;
 
   function cartTotal() {
-    return CART.reduce(function (sum, item) { return sum + item.quantity * item.price; }, 0);
+    return cart.total;
   }
 
   function renderCart() {
     var body = byId('cart-items');
-    CART.forEach(function (item) {
+    while (body.firstChild) body.removeChild(body.firstChild);
+    cart.lines.forEach(function (line) {
       var row = document.createElement('tr');
-      [item.name, String(item.quantity), money.format(item.quantity * item.price)].forEach(function (text, i) {
+      [line.description, String(line.quantity), money.format(line.totalAmountIncludingVat)].forEach(function (text, i) {
         var cell = document.createElement('td');
         cell.textContent = text;
         if (i > 0) cell.className = 'num';
@@ -55,6 +60,27 @@
       body.appendChild(row);
     });
     byId('cart-total').textContent = money.format(cartTotal());
+    byId('pay').textContent = 'Pay ' + money.format(cartTotal());
+  }
+
+  /** Loads the server's cart (which also gives this browser its cart cookie). */
+  function loadCart() {
+    return fetch('/demo/cart', { headers: { Accept: 'application/json' }, credentials: 'same-origin' })
+      .then(function (response) {
+        if (!response.ok) throw new Error('cart ' + response.status);
+        return response.json();
+      })
+      .then(function (body) {
+        if (!body || !Array.isArray(body.lines) || typeof body.total !== 'number') throw new Error('cart shape');
+        cart = body;
+        renderCart();
+        byId('cart').setAttribute('data-state', 'ready');
+      })
+      .catch(function () {
+        byId('cart').setAttribute('data-state', 'error');
+        showMessage('Your cart could not be loaded. Please reload the page.', null);
+        byId('message').setAttribute('data-code', 'cart_failed');
+      });
   }
 
   function showUpstream() {
@@ -68,6 +94,8 @@
         code.textContent = config.baseUrl;
         line.appendChild(code);
         line.setAttribute('data-state', 'ready');
+        paymentsEnabled = config.payments === true;
+        byId('pay-area').hidden = !paymentsEnabled;
       })
       .catch(function () {
         line.textContent = 'Could not read the shop configuration.';
@@ -94,6 +122,9 @@
     window.clearInterval(expiryTimer);
     byId('checkout').hidden = true;
     byId('chosen-method').hidden = true;
+    chosenMethodId = null;
+    byId('pay').disabled = true;
+    byId('pay-hint').textContent = 'Pick a payment method to continue.';
     var container = byId('payment-methods');
     while (container.firstChild) container.removeChild(container.firstChild);
     container.removeAttribute('data-state');
@@ -234,6 +265,61 @@
     var label = byId('payment-methods').querySelector('[data-group-id="' + CSS.escape(String(detail.id)) + '"] [data-role="title"]');
     chosen.textContent = 'Selected: ' + (label ? label.textContent : String(detail.type));
     chosen.hidden = false;
+    // The method the shopper picked: the first of its group's `methodIds`.
+    chosenMethodId = Array.isArray(detail.methodIds) && typeof detail.methodIds[0] === 'string' ? detail.methodIds[0] : null;
+    byId('pay').disabled = chosenMethodId === null;
+    byId('pay-hint').textContent = chosenMethodId ? 'You will approve the payment on Resurs’ page.' : 'Pick a payment method to continue.';
+  }
+
+  /** Resurs' page, as the router passed it on: only an absolute http(s) URL is followed. */
+  function followable(url) {
+    try {
+      var parsed = new URL(url);
+      return parsed.protocol === 'https:' || parsed.protocol === 'http:';
+    } catch (e) {
+      return false;
+    }
+  }
+
+  function payFailed(problem) {
+    showMessage(problem.text, problem.requestId);
+    byId('message').setAttribute('data-code', problem.code);
+    document.body.setAttribute('data-checkout', 'ready');
+    var button = byId('pay');
+    button.disabled = chosenMethodId === null;
+    button.removeAttribute('aria-busy');
+  }
+
+  /** "Pay": POST the picked method; the server builds the order from its cart. Then off to Resurs. */
+  function pay() {
+    if (!chosenMethodId) return;
+    var button = byId('pay');
+    button.disabled = true;
+    button.setAttribute('aria-busy', 'true');
+    document.body.setAttribute('data-checkout', 'paying');
+    clearMessage();
+    fetch(PAYMENT_PATH, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json, application/problem+json' },
+      body: JSON.stringify({ paymentMethodId: chosenMethodId }),
+      credentials: 'same-origin',
+    }).then(
+      function (response) {
+        return response.json().catch(function () { return null; }).then(function (body) {
+          if (response.status !== 201 || !body || typeof body.paymentId !== 'string') return payFailed(problemMessage(response, body));
+          document.body.setAttribute('data-checkout', 'redirecting');
+          if (typeof body.redirectUrl === 'string') {
+            if (!followable(body.redirectUrl)) return payFailed({ code: 'bad_redirect', text: BAD_REDIRECT_MESSAGE, requestId: response.headers.get('X-Request-Id') });
+            window.location.assign(body.redirectUrl);
+          } else {
+            // Nothing to do at Resurs (e.g. already decided): show this order's state.
+            window.location.assign('/order/latest');
+          }
+          return undefined;
+        });
+      },
+      function () { payFailed({ code: 'network_error', text: NETWORK_MESSAGE, requestId: null }); },
+    );
   }
 
   function onCampaignChange() {
@@ -245,11 +331,19 @@
   }
 
   document.addEventListener('DOMContentLoaded', function () {
-    renderCart();
     showUpstream();
     byId('checkout-form').addEventListener('submit', checkout);
     byId('campaign').addEventListener('change', onCampaignChange);
     byId('payment-methods').addEventListener('resurs-payment-method-change', describeChoice);
-    document.body.setAttribute('data-checkout', 'idle');
+    byId('pay').addEventListener('click', pay);
+    loadCart().then(function () { document.body.setAttribute('data-checkout', 'idle'); });
+  });
+
+  // Back from Resurs' page through the back/forward cache: let the shopper press "Pay" again.
+  window.addEventListener('pageshow', function (event) {
+    if (!event.persisted || document.body.getAttribute('data-checkout') !== 'redirecting') return;
+    document.body.setAttribute('data-checkout', 'ready');
+    byId('pay').disabled = chosenMethodId === null;
+    byId('pay').removeAttribute('aria-busy');
   });
 })();
