@@ -23,7 +23,9 @@ export function envNumber(name: string, fallback: number, min = 0): number {
 }
 
 export function requireBuild(): void {
-  if (!existsSync(path.join(ROOT, 'dist', 'index.js'))) {
+  const build = process.env.BENCH_ROUTER_MODULE ? path.resolve(process.env.BENCH_ROUTER_MODULE) : path.join(ROOT, 'dist');
+  if (process.env.BENCH_ROUTER_MODULE && !existsSync(path.join(build, 'index.js'))) throw new Error(`BENCH_ROUTER_MODULE: no index.js in ${build}`);
+  if (!existsSync(path.join(build, 'index.js'))) {
     throw new Error('dist/ is missing: run `npm run build` first (npm run bench does).');
   }
 }

@@ -10,8 +10,8 @@ import path from 'node:path';
 export const RESULTS_JSON = path.join(__dirname, 'results.json');
 export const RESULTS_MD = path.join(__dirname, 'RESULTS.md');
 
-export type Target = 'ceiling' | 'baseline' | 'router' | 'router-reuse';
-export const TARGETS: readonly Target[] = ['ceiling', 'baseline', 'router', 'router-reuse'];
+export type Target = 'ceiling' | 'limit' | 'baseline' | 'router-axios-http' | 'router' | 'router-reuse';
+export const TARGETS: readonly Target[] = ['ceiling', 'limit', 'baseline', 'router-axios-http', 'router', 'router-reuse'];
 
 export interface Run {
   target: Target;
@@ -19,12 +19,16 @@ export interface Run {
   rps: number;
   p50Ms: number;
   p99Ms: number;
-}
-
-/** A run with the server's CPU time per request (kept out of `runs`, whose format is the contract's). */
-export interface MeasuredRun extends Run {
+  /**
+   * CPU time (user + system) the serving process spent per request over the measured window, in
+   * µs: from process.cpuUsage() inside the target; from /proc for `ceiling` (the stand-in). Optional:
+   * older results and other platforms have none.
+   */
   cpuUsPerRequest?: number | undefined;
 }
+
+/** A run as measured (the same as a stored one). */
+export type MeasuredRun = Run;
 
 export interface Ratios {
   upstreamLatencyMs: number;
@@ -32,7 +36,7 @@ export interface Ratios {
   cpuUsPerRequest: Partial<Record<Target, number | null>>;
   /** router CPU per request / baseline CPU per request: the router's own cost, steadier than rps. */
   routerVsBaselineCpu: number | null;
-  /** router rps / baseline rps (target >= 0.95 at 0 ms). */
+  /** router rps / baseline rps (target >= 0.95 at 0 ms; issue 14: >= 1.5). */
   routerVsBaselineRps: number | null;
   /** router p99 / baseline p99 (target <= 1.1 at 0 ms). */
   routerVsBaselineP99: number | null;
@@ -41,6 +45,12 @@ export interface Ratios {
   /** router-reuse rps / router rps (reuse on vs off). */
   reuseVsRouterRps: number | null;
   reuseVsRouterP99: number | null;
+  /** router CPU per request / limit's (node:http + undici, nothing else): what the package adds over the floor. */
+  routerVsLimitCpu?: number | null;
+  routerVsLimitRps?: number | null;
+  /** router (default transport) / router-axios-http (axios' http adapter, as with `httpAgent`). */
+  routerVsAxiosHttpCpu?: number | null;
+  routerVsAxiosHttpRps?: number | null;
 }
 
 export interface Soak {
@@ -64,6 +74,8 @@ export interface Environment {
   warmupSeconds: number;
   rounds: number;
   note: string;
+  /** Set when the router targets loaded another build than dist/ (BENCH_ROUTER_MODULE). */
+  routerModule?: string;
 }
 
 export interface Results {
@@ -96,9 +108,9 @@ export function computeRatios(runs: MeasuredRun[]): Ratios[] {
   const latencies = [...new Set(runs.map((r) => r.upstreamLatencyMs))];
   return latencies.map((upstreamLatencyMs) => {
     const get = (target: Target) => runs.find((r) => r.target === target && r.upstreamLatencyMs === upstreamLatencyMs);
-    const [ceiling, baseline, router, reuse] = TARGETS.map(get);
+    const [ceiling, limit, baseline, axiosHttp, router, reuse] = TARGETS.map(get);
     const cpu: Partial<Record<Target, number | null>> = {};
-    for (const r of [ceiling, baseline, router, reuse]) if (r) cpu[r.target] = r.cpuUsPerRequest ?? null;
+    for (const r of [ceiling, limit, baseline, axiosHttp, router, reuse]) if (r) cpu[r.target] = r.cpuUsPerRequest ?? null;
     return {
       upstreamLatencyMs,
       cpuUsPerRequest: cpu,
@@ -109,6 +121,10 @@ export function computeRatios(runs: MeasuredRun[]): Ratios[] {
       routerVsCeilingP99: ratio(router?.p99Ms, ceiling?.p99Ms),
       reuseVsRouterRps: ratio(reuse?.rps, router?.rps),
       reuseVsRouterP99: ratio(reuse?.p99Ms, router?.p99Ms),
+      routerVsLimitCpu: ratio(router?.cpuUsPerRequest, limit?.cpuUsPerRequest),
+      routerVsLimitRps: ratio(router?.rps, limit?.rps),
+      routerVsAxiosHttpCpu: ratio(router?.cpuUsPerRequest, axiosHttp?.cpuUsPerRequest),
+      routerVsAxiosHttpRps: ratio(router?.rps, axiosHttp?.rps),
     };
   });
 }
@@ -116,7 +132,7 @@ export function computeRatios(runs: MeasuredRun[]): Ratios[] {
 const fmt = (n: number | null | undefined, digits = 2) => (n === null || n === undefined ? '–' : n.toFixed(digits));
 
 export function runsTable(runs: Run[], ratios?: Ratios[]): string {
-  const cpuOf = (r: Run) => ratios?.find((x) => x.upstreamLatencyMs === r.upstreamLatencyMs)?.cpuUsPerRequest?.[r.target];
+  const cpuOf = (r: Run) => r.cpuUsPerRequest ?? ratios?.find((x) => x.upstreamLatencyMs === r.upstreamLatencyMs)?.cpuUsPerRequest?.[r.target];
   const withCpu = runs.some((r) => typeof cpuOf(r) === 'number');
   const lines = [
     '| target | upstream latency | requests/s | p50 ms | p99 ms |' + (withCpu ? ' CPU µs/request |' : ''),
@@ -132,12 +148,14 @@ export function runsTable(runs: Run[], ratios?: Ratios[]): string {
 
 export function ratiosTable(ratios: Ratios[]): string {
   const lines = [
-    '| upstream latency | router/baseline rps | router/baseline p99 | router/baseline CPU per request | router/ceiling rps | router/ceiling p99 | router-reuse/router rps | router-reuse/router p99 |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| upstream latency | router/baseline rps | router/baseline p99 | router/baseline CPU per request | router/limit rps | router/limit CPU per request | router/router-axios-http rps | router/router-axios-http CPU per request | router/ceiling rps | router/ceiling p99 | router-reuse/router rps | router-reuse/router p99 |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of ratios) {
     lines.push(
-      `| ${r.upstreamLatencyMs} ms | ${fmt(r.routerVsBaselineRps, 3)} | ${fmt(r.routerVsBaselineP99, 3)} | ${fmt(r.routerVsBaselineCpu, 3)} | ${fmt(r.routerVsCeilingRps, 3)} | ${fmt(r.routerVsCeilingP99, 3)} | ${fmt(r.reuseVsRouterRps, 3)} | ${fmt(r.reuseVsRouterP99, 3)} |`,
+      `| ${r.upstreamLatencyMs} ms | ${fmt(r.routerVsBaselineRps, 3)} | ${fmt(r.routerVsBaselineP99, 3)} | ${fmt(r.routerVsBaselineCpu, 3)} | ` +
+        `${fmt(r.routerVsLimitRps, 3)} | ${fmt(r.routerVsLimitCpu, 3)} | ${fmt(r.routerVsAxiosHttpRps, 3)} | ${fmt(r.routerVsAxiosHttpCpu, 3)} | ` +
+        `${fmt(r.routerVsCeilingRps, 3)} | ${fmt(r.routerVsCeilingP99, 3)} | ${fmt(r.reuseVsRouterRps, 3)} | ${fmt(r.reuseVsRouterP99, 3)} |`,
     );
   }
   return lines.join('\n');
@@ -160,6 +178,9 @@ export function targetLines(ratios: Ratios[]): string {
           : Math.abs(fifty.routerVsBaselineRps - 1) <= 0.05 && fifty.routerVsBaselineP99 <= 1.1,
       ) +
       '.',
+    `- 0 ms (issue 14): router CPU per request ≤ 0.6 × baseline: ${fmt(zero?.routerVsBaselineCpu, 3)}, ${verdict(check(zero?.routerVsBaselineCpu, (v) => v <= 0.6))}.`,
+    `- 0 ms (issue 14): router throughput ≥ 1.5 × baseline: ${fmt(zero?.routerVsBaselineRps, 3)}, ${verdict(check(zero?.routerVsBaselineRps, (v) => v >= 1.5))}.`,
+    `- 50 ms (issue 14): router p99 not worse than baseline: ${fmt(fifty?.routerVsBaselineP99, 3)}, ${verdict(check(fifty?.routerVsBaselineP99, (v) => v <= 1))}.`,
   ].join('\n');
 }
 
@@ -195,7 +216,8 @@ export function renderMarkdown(results: Results): string {
           `${env.warmupSeconds} s warm-up (1 s after the first round) then ${env.durationSeconds} s measured per run` +
           (env.rounds > 1 ? `, in ${env.rounds} rounds (the order reversed every other round; median per target)` : '') +
           '. Loopback only. ' +
-          env.note,
+          env.note +
+          (env.routerModule ? ` The router targets ran the build in \`${env.routerModule}\` (BENCH_ROUTER_MODULE), not dist/.` : ''),
         '',
       );
     }
@@ -203,7 +225,9 @@ export function renderMarkdown(results: Results): string {
     out.push(runsTable(results.runs, ratios), '', '## Ratios (same run)', '', ratiosTable(ratios), '', '### Targets', '', targetLines(ratios), '');
     out.push(
       '- `ceiling`: the stand-in hit directly (POST Create Session with a valid JWT): no Express, no second hop.',
+      '- `limit`: the same hop with nothing around it: `node:http` + undici `Pool.request` to the stand-in, no Express, no axios (`bench/baseline.ts`): the floor for any proxying endpoint.',
       '- `baseline`: a hand-written Express + axios endpoint doing the same call over a keep-alive agent (`bench/baseline.ts`): what a merchant would write without this package.',
+      '- `router-axios-http`: `createCheckoutRouter` with `httpAgent`/`httpsAgent` given (keep-alive agents like the package\'s own), so the call goes through axios\' http adapter as it did before the undici transport.',
       '- `router`: `createCheckoutRouter` with default options (built `dist/`, imported by package name).',
       '- `router-reuse`: the same with `reuse: {key: req => req.get(\'x-cart-id\')}`, autocannon rotating through 100 cart ids, so nearly every request is served from the in-memory store.',
       '',
@@ -214,7 +238,7 @@ export function renderMarkdown(results: Results): string {
     '## Reproduce',
     '',
     '```sh',
-    'npm run bench          # env: BENCH_DURATION=10 (s per measured run), BENCH_WARMUP=2, BENCH_CONNECTIONS=50, BENCH_ROUNDS=3',
+    'npm run bench          # env: BENCH_DURATION=10 (s per measured run), BENCH_WARMUP=2, BENCH_CONNECTIONS=50, BENCH_ROUNDS=3, BENCH_TARGETS, BENCH_CPU_PROF=dir',
     'npm run bench:soak     # SOAK_SESSIONS=100000, SOAK_CONCURRENCY=32, SOAK_LIMIT_MB=10',
     '```',
     '',

@@ -1,17 +1,21 @@
 /**
  * `npm run bench`: the router's overhead against what a merchant would write by hand.
  *
- * Starts the Resurs stand-in and the three servers (baseline, router, router-reuse) each in its
- * own child process, then, at each upstream latency (0 and 50 ms), drives in turn the stand-in
- * directly (ceiling) and each server with autocannon from this process: warm-up, then a measured
- * run. Prints the table and the ratios, and writes bench/results.json and bench/RESULTS.md.
+ * Starts the Resurs stand-in and the servers (limit, baseline, router-axios-http, router,
+ * router-reuse) each in its own child process, then, at each upstream latency (0 and 50 ms), drives
+ * in turn the stand-in directly (ceiling) and each server with autocannon from this process:
+ * warm-up, then a measured run. Each run's CPU per request is the serving process' own
+ * process.cpuUsage() delta over the measured window (asked through GET /__bench/cpu; /proc for the
+ * stand-in) divided by the requests. Prints the table and the ratios, and writes
+ * bench/results.json and bench/RESULTS.md.
  *
  * Env: BENCH_DURATION (s per measured run, 10), BENCH_WARMUP (s before each run of the first round,
  * 2; 1 s in later rounds), BENCH_CONNECTIONS (50), BENCH_ROUNDS (3: every target is measured once
  * per round, the order reversed every other round so drift on a shared machine hits all alike; the
  * median is kept), BENCH_LATENCIES ("0,50"),
  * BENCH_TARGETS (comma-separated subset), BENCH_CPU_PROF (a directory: the servers run with
- * --cpu-prof and write their profiles there on exit).
+ * --cpu-prof and write their profiles there on exit), BENCH_ROUTER_MODULE (see target.ts: another
+ * build for the router targets; recorded in results.json).
  */
 import path from 'node:path';
 import { STORE_ID, envNumber, fetchToken, processCpuUs, requireBuild, setUpstreamLatency, startStandIn } from './common';
@@ -65,6 +69,17 @@ async function smokeTest(name: string, url: string, headers: Record<string, stri
   }
 }
 
+/** The server's process.cpuUsage() so far (user + system, µs), from its GET /__bench/cpu. */
+async function serverCpuUs(url: string): Promise<number | undefined> {
+  try {
+    const response = await fetch(`${url}/__bench/cpu`, { signal: AbortSignal.timeout(5_000) });
+    const { cpuUs } = (await response.json()) as { cpuUs?: unknown };
+    return typeof cpuUs === 'number' ? cpuUs : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function main(): Promise<void> {
   const s = settingsFromEnv();
   requireBuild();
@@ -109,15 +124,15 @@ async function main(): Promise<void> {
         const spec = { url, headers, body: '{}', connections: s.connections, ...(t === 'router-reuse' ? { cartIds: CART_IDS } : {}) };
         const warmup = round === 1 ? s.warmupSeconds : Math.min(1, s.warmupSeconds);
         if (warmup > 0) await runLoad({ ...spec, durationSeconds: warmup });
-        const pid = t === 'ceiling' ? standIn.info.pid : servers.get(t)!.info.pid;
-        const cpuBefore = processCpuUs(pid);
+        const cpuNow = () => (t === 'ceiling' ? Promise.resolve(processCpuUs(standIn.info.pid)) : serverCpuUs(servers.get(t)!.info.url));
+        const cpuBefore = await cpuNow();
         const figures = await runLoad({ ...spec, durationSeconds: s.durationSeconds });
-        const cpuAfter = processCpuUs(pid);
+        const cpuAfter = await cpuNow();
         const cpuUs = cpuBefore !== undefined && cpuAfter !== undefined && figures.requests > 0 ? (cpuAfter - cpuBefore) / figures.requests : undefined;
         const bad = figures.non2xx + figures.errors + figures.timeouts;
         if (bad > 0) failed = true;
         console.log(
-          `  round ${round} ${t.padEnd(12)} ${String(latency).padStart(3)} ms: ${figures.rps.toFixed(0).padStart(6)} req/s  ` +
+          `  round ${round} ${t.padEnd(17)} ${String(latency).padStart(3)} ms: ${figures.rps.toFixed(0).padStart(6)} req/s  ` +
             `p50 ${figures.p50Ms.toFixed(2).padStart(7)} ms  p99 ${figures.p99Ms.toFixed(2).padStart(7)} ms` +
             (cpuUs !== undefined ? `  cpu ${cpuUs.toFixed(0).padStart(4)} µs/req` : '') +
             (bad > 0 ? `  !! ${figures.non2xx} non-2xx, ${figures.errors} errors, ${figures.timeouts} timeouts` : ''),
@@ -171,8 +186,16 @@ async function main(): Promise<void> {
       warmupSeconds: s.warmupSeconds,
       rounds: s.rounds,
       note: 'autocannon, the stand-in and the server under test share the machine\'s cores, so the ceiling is the stand-in alone and the other targets pay for a second process.',
+      ...(process.env.BENCH_ROUTER_MODULE ? { routerModule: process.env.BENCH_ROUTER_MODULE } : {}),
     },
-    runs: runs.map(({ target, upstreamLatencyMs, rps, p50Ms, p99Ms }) => ({ target, upstreamLatencyMs, rps, p50Ms, p99Ms })),
+    runs: runs.map(({ target, upstreamLatencyMs, rps, p50Ms, p99Ms, cpuUsPerRequest }) => ({
+      target,
+      upstreamLatencyMs,
+      rps,
+      p50Ms,
+      p99Ms,
+      ...(cpuUsPerRequest !== undefined ? { cpuUsPerRequest } : {}),
+    })),
     ratios,
     ...(previous?.soak ? { soak: previous.soak } : {}),
   };

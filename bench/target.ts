@@ -1,21 +1,26 @@
 /**
  * Child entry: one benchmark target on 127.0.0.1 and a free port.
- *   baseline      the hand-written Express + axios endpoint (bench/baseline.ts)
- *   router        express-resurs-checkout with default options
- *   router-reuse  the same with reuse keyed on the X-Cart-Id header
+ *   limit              node:http + undici Pool.request, nothing else (bench/baseline.ts)
+ *   baseline           the hand-written Express + axios endpoint (bench/baseline.ts)
+ *   router-axios-http  express-resurs-checkout with httpAgent/httpsAgent given: axios' http adapter
+ *   router             express-resurs-checkout with default options
+ *   router-reuse       the same with reuse keyed on the X-Cart-Id header
+ * Every target also answers `GET /__bench/cpu` (ahead of Express) with `{"cpuUs"}`: its
+ * process.cpuUsage() so far, user + system, so the parent can take the delta over a measured run.
  * The package is imported by its name, as a merchant would: it resolves through the package's
  * self-reference to the built dist/ (run `npm run build` first).
  * Args: <target> <json {baseUrl, storeId, token}>. Prints one line `{"url", "pid"}` once listening.
  * BENCH_ROUTER_MODULE (a path to another build's dist/) loads the router from there instead, to
  * compare two builds side by side; BENCH_ROUTER_OPTIONS (JSON) adds options, e.g. '{"breaker": false}'.
  */
+import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import express from 'express';
-import type { Express } from 'express';
-import * as checkout from 'express-resurs-checkout';
-import { createBaselineApp } from './baseline';
+import type * as checkout from 'express-resurs-checkout';
+import { createBaselineApp, createLimitHandler } from './baseline';
 import { exitWithParent } from './processes';
 
 interface TargetConfig {
@@ -24,16 +29,23 @@ interface TargetConfig {
   token: string;
 }
 
-function createApp(target: string, config: TargetConfig): Express {
+function createHandler(target: string, config: TargetConfig): http.RequestListener {
+  if (target === 'limit') return createLimitHandler(config);
   if (target === 'baseline') return createBaselineApp(config);
-  const { createCheckoutRouter } = process.env.BENCH_ROUTER_MODULE
-    ? (require(path.resolve(process.env.BENCH_ROUTER_MODULE)) as typeof checkout)
-    : checkout;
+  // Loaded only for the router targets (and only the build asked for).
+  const { createCheckoutRouter } = require(process.env.BENCH_ROUTER_MODULE ? path.resolve(process.env.BENCH_ROUTER_MODULE) : 'express-resurs-checkout') as typeof checkout;
   const app = express();
   const extra = process.env.BENCH_ROUTER_OPTIONS ? (JSON.parse(process.env.BENCH_ROUTER_OPTIONS) as object) : {};
   const common = { storeId: config.storeId, baseUrl: config.baseUrl, auth: { token: config.token }, ...extra };
   if (target === 'router') app.use(createCheckoutRouter(common));
-  else if (target === 'router-reuse') app.use(createCheckoutRouter({ ...common, reuse: { key: (req) => req.get('x-cart-id') } }));
+  else if (target === 'router-axios-http') {
+    // Agents like the package's own shared ones: giving either keeps the call on axios' http adapter.
+    const agents = {
+      httpAgent: new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64 }),
+      httpsAgent: new https.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64 }),
+    };
+    app.use(createCheckoutRouter({ ...common, ...agents }));
+  } else if (target === 'router-reuse') app.use(createCheckoutRouter({ ...common, reuse: { key: (req) => req.get('x-cart-id') } }));
   else throw new Error(`unknown target "${target}"`);
   return app;
 }
@@ -61,10 +73,15 @@ function watchGc(name: string): void {
 
 function main(): void {
   const [target, json] = process.argv.slice(2);
-  if (!target || !json) throw new Error('usage: target.ts <baseline|router|router-reuse> <json config>');
+  if (!target || !json) throw new Error('usage: target.ts <limit|baseline|router-axios-http|router|router-reuse> <json config>');
   if (process.env.BENCH_GC_STATS === '1') watchGc(`${target} ${process.env.BENCH_ROUTER_MODULE ?? ''}`.trim());
-  const app = createApp(target, JSON.parse(json) as TargetConfig);
-  const server = app.listen(0, '127.0.0.1', () => {
+  const handler = createHandler(target, JSON.parse(json) as TargetConfig);
+  const server = http.createServer((req, res) => {
+    if (req.url !== '/__bench/cpu') return handler(req, res);
+    const { user, system } = process.cpuUsage();
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ cpuUs: user + system }));
+  });
+  server.listen(0, '127.0.0.1', () => {
     const { port } = server.address() as AddressInfo;
     process.stdout.write(JSON.stringify({ url: `http://127.0.0.1:${port}`, pid: process.pid }) + '\n');
   });

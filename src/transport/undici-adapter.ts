@@ -6,6 +6,7 @@
  */
 import axios, { AxiosError, AxiosHeaders, CanceledError } from 'axios';
 import type { AxiosAdapter, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
+import { EventEmitter } from 'node:events';
 import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
 
@@ -108,7 +109,7 @@ async function send(
       body: body ?? null,
       signal: signals.signal ?? null,
     });
-    const announced = Number(answer.headers['content-length']);
+    const announced = request.method === 'HEAD' ? 0 : Number(answer.headers['content-length']); // a HEAD answer has no body
     if (announced > cap) {
       answer.body.on('error', () => undefined).destroy(); // drops the connection: the body is never read
       throw tooLarge(cap, config, request);
@@ -164,27 +165,36 @@ function requestHeaders(config: InternalAxiosRequestConfig, url: URL): Record<st
   const user = config.auth ?? (url.username || url.password ? { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) } : undefined);
   if (user) headers.set('Authorization', `Basic ${Buffer.from(`${user.username ?? ''}:${user.password ?? ''}`).toString('base64')}`);
   const plain: Record<string, string> = {};
-  for (const [name, value] of headers) {
-    if (value !== undefined && value !== null && value !== false) plain[name] = Array.isArray(value) ? value.join(', ') : String(value);
-  }
+  const json = headers.toJSON(true); // without null/false values; arrays joined
+  for (const name in json) plain[name] = String(json[name]);
   return plain;
 }
 
+/** What undici takes as a signal besides an AbortSignal: an emitter of 'abort'. Far cheaper to make on Node 20. */
+class Stop extends EventEmitter {
+  aborted = false;
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.emit('abort');
+  }
+}
+
 /** The request's own signal, plus config.timeout when set. `timedOut` tells the two apart. */
-function abortSignals(config: InternalAxiosRequestConfig): { signal: AbortSignal | undefined; timedOut(): boolean; done(): void } {
+function abortSignals(config: InternalAxiosRequestConfig): { signal: AbortSignal | Stop | undefined; timedOut(): boolean; done(): void } {
   const own = config.signal as AbortSignal | undefined;
   if (!config.timeout) return { signal: own, timedOut: () => false, done: () => undefined };
-  const controller = new AbortController();
+  const stop = new Stop();
   let fired = false;
   const timer = setTimeout(() => {
     fired = true;
-    controller.abort();
+    stop.abort();
   }, config.timeout);
-  const onAbort = () => controller.abort(own?.reason);
+  const onAbort = () => stop.abort();
   own?.addEventListener('abort', onAbort, { once: true });
   if (own?.aborted) onAbort();
   return {
-    signal: controller.signal,
+    signal: stop,
     timedOut: () => fired,
     done: () => {
       clearTimeout(timer);
