@@ -7,6 +7,7 @@ import http from 'node:http';
 import https from 'node:https';
 import Joi from 'joi';
 import jwt from 'jsonwebtoken';
+import type { Dispatcher } from 'undici';
 import type { Request } from 'express';
 import type { Options as RateLimitLibraryOptions } from 'express-rate-limit';
 import { ConfigError } from '../errors';
@@ -187,6 +188,11 @@ export interface ResursClientOptions {
   httpAgent?: http.Agent;
   /** Agent for `https:` upstreams (proxies, tuned pools). Default: a shared keep-alive agent. */
   httpsAgent?: https.Agent;
+  /**
+   * An undici dispatcher for every upstream call instead of the built-in pools, e.g.
+   * `new ProxyAgent('http://proxy.corp:3128')` from `undici`. Not with `httpAgent`/`httpsAgent`.
+   */
+  dispatcher?: Dispatcher;
 }
 
 /** Options of `createCheckoutRouter`. */
@@ -229,6 +235,7 @@ export interface ResolvedClientOptions {
   logger: Logger;
   httpAgent: http.Agent | undefined;
   httpsAgent: https.Agent | undefined;
+  dispatcher: Dispatcher | undefined;
 }
 
 /** Router options with every default filled in. */
@@ -280,6 +287,7 @@ const CLIENT_KEYS = [
   'logger',
   'httpAgent',
   'httpsAgent',
+  'dispatcher',
 ] as const;
 const ROUTER_ONLY_KEYS = ['campaigns', 'path', 'reuse', 'rateLimit', 'onSessionCreated', 'onError', 'payments', 'crossSiteOrigins'] as const;
 
@@ -381,6 +389,7 @@ const clientKeys = {
     .default(silentLogger),
   httpAgent: Joi.object().instance(http.Agent),
   httpsAgent: Joi.object().instance(https.Agent),
+  dispatcher: Joi.object({ dispatch: Joi.function().required() }).unknown(true),
 };
 
 const routerKeys = {
@@ -450,6 +459,7 @@ const HINTS: Record<string, string> = {
   logger: '`logger` must have debug, info, warn and error functions (pino fits)',
   httpAgent: '`httpAgent` must be an http.Agent',
   httpsAgent: '`httpsAgent` must be an https.Agent',
+  dispatcher: '`dispatcher` must be an undici Dispatcher (Agent, Pool, ProxyAgent), without httpAgent/httpsAgent',
   campaigns:
     '`campaigns` must be a list of names, an object {NAME: {validFrom?, validUntil?}}, or a function (campaign, req) => boolean; names are 1-64 characters of A-Z a-z 0-9 _ -',
   path: '`path` must be a string starting with "/"',
@@ -548,6 +558,9 @@ function crossFieldProblems(input: CheckoutRouterOptions): string[] {
   if (auth && typeof auth === 'object' && 'clientId' in auth && auth.tokenUrl === undefined && input.environment === undefined) {
     problems.push('`auth.tokenUrl` is required with `auth.clientId` unless `environment` is set: ' + HINTS['auth.tokenUrl'] + '.');
   }
+  if (input.dispatcher !== undefined && (input.httpAgent !== undefined || input.httpsAgent !== undefined)) {
+    problems.push('`dispatcher` and `httpAgent`/`httpsAgent` cannot be used together: pick one way to reach Resurs.');
+  }
   const payments = input.payments;
   if (payments && typeof payments === 'object' && payments.store === undefined && input.reuse?.store && typeof input.reuse.store.add !== 'function') {
     problems.push('`payments.store` is required: `reuse.store` has no add (set if absent), which payments and callbacks need to be exactly-once. Pass a MemorySessionStore or RedisSessionStore.');
@@ -606,5 +619,6 @@ function resolveClient(value: ResursClientOptions, input: ResursClientOptions): 
     logger: input.logger ?? silentLogger,
     httpAgent: input.httpAgent,
     httpsAgent: input.httpsAgent,
+    dispatcher: input.dispatcher,
   };
 }

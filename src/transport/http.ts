@@ -1,28 +1,44 @@
 /**
- * The one axios instance per client: keep-alive agents, no redirects (they would carry the JWT
- * elsewhere), a 64 KiB cap on answers (announced or not), no proxy from the environment (pass
- * an agent for that), and bodies left as text so we parse and judge them ourselves.
+ * The one axios instance per client: no redirects (they would carry the JWT elsewhere), a 64 KiB
+ * cap on answers (announced or not, counted on the wire), no proxy from the environment, and
+ * bodies left as text so we parse and judge them ourselves. The bytes go over undici (keep-alive
+ * pools, no pipelining) unless the merchant gives `httpAgent`/`httpsAgent`: then axios' own http
+ * adapter carries them through those agents, as before. `dispatcher` (e.g. undici's ProxyAgent)
+ * replaces the pools.
  */
 import http from 'node:http';
 import https from 'node:https';
 import axios from 'axios';
 import type { AxiosInstance } from 'axios';
+import type { Dispatcher } from 'undici';
 import { USER_AGENT } from '../version';
+import { createUndiciAdapter } from './undici-adapter';
 
 /** Answers larger than this are refused. */
 export const MAX_ANSWER_BYTES = 64 * 1024;
 
-const sharedHttpAgent = new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64 });
-const sharedHttpsAgent = new https.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64 });
+/** Shared by every client without its own agents or dispatcher; pools are made per origin on first use. */
+// Unbounded pools: a request never waits locally for a socket, where its attempt timeout would
+// run out and be blamed on Resurs (and open the breaker).
+const sharedAdapter = createUndiciAdapter({ maxAnswerBytes: MAX_ANSWER_BYTES });
+const sharedHttpAgent = new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 64 });
+const sharedHttpsAgent = new https.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 64 });
 
 export interface HttpOptions {
   httpAgent?: http.Agent | undefined;
   httpsAgent?: https.Agent | undefined;
+  dispatcher?: Dispatcher | undefined;
 }
 
-/** Creates the axios instance used for Create Session and token requests. */
+/** Creates the axios instance used for every Resurs call and token request. */
 export function createHttp(options: HttpOptions): AxiosInstance {
+  const withAgents = options.httpAgent !== undefined || options.httpsAgent !== undefined;
   return axios.create({
+    adapter: withAgents
+      ? 'http'
+      : options.dispatcher
+        ? createUndiciAdapter({ maxAnswerBytes: MAX_ANSWER_BYTES, dispatcher: options.dispatcher })
+        : sharedAdapter,
     httpAgent: options.httpAgent ?? sharedHttpAgent,
     httpsAgent: options.httpsAgent ?? sharedHttpsAgent,
     maxRedirects: 0,

@@ -19,8 +19,11 @@ export interface UndiciAdapterOptions {
   dispatcher?: Dispatcher | undefined;
   /** Answers with more bytes than this are refused; a request's `maxContentLength` may only lower it. */
   maxAnswerBytes: number;
-  /** Connections per origin in the adapter's own pools (default 256). */
-  connections?: number | undefined;
+  /**
+   * Connections per origin in the adapter's own pools. Default: unbounded, so a burst never waits
+   * in a local queue (time spent there would count against Resurs as a timeout).
+   */
+  connections?: number | null | undefined;
   /** How long an idle keep-alive socket is kept, in ms, unless the server's Keep-Alive hint says less (default 4000). */
   keepAliveTimeoutMs?: number | undefined;
 }
@@ -60,7 +63,7 @@ export function createUndiciAdapter(options: UndiciAdapterOptions): UndiciAdapte
     let pool = pools.get(origin);
     if (!pool) {
       pool = new Pool(origin, {
-        connections: options.connections ?? 256,
+        connections: options.connections ?? null,
         pipelining: 1,
         keepAliveTimeout: options.keepAliveTimeoutMs ?? 4_000,
       });
