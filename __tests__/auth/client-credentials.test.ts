@@ -124,17 +124,33 @@ describe('the token cache', () => {
 
   it('a token is refreshed shortly before it expires (stand-in tokens live 2 s)', async () => {
     const shortLived = await startStandIn({ tokenTtlSeconds: 2 });
+    // A fake clock on a whole second: the JWT's exp (whole seconds) is then exactly 2 s away,
+    // and time moves only when the test says so; the stand-in checks tokens on the same clock.
+    const t0 = Math.ceil(Date.now() / 1000) * 1000;
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'clearImmediate', 'queueMicrotask'], now: t0 });
+    const app = harness.app({ baseUrl: shortLived.baseUrl, auth: { ...credentials(), tokenUrl: shortLived.tokenUrl } });
+    const fetched = () => harness.lines.filter((line) => line.message === 'Fetched a Resurs access token.').length;
     try {
-      const app = harness.app({ baseUrl: shortLived.baseUrl, auth: { ...credentials(), tokenUrl: shortLived.tokenUrl } });
       expect((await request(app).post('/checkout/session')).status).toBe(201);
       expect((await request(app).post('/checkout/session')).status).toBe(201);
       expect(shortLived.tokenRequests).toHaveLength(1);
-      await new Promise((resolve) => setTimeout(resolve, 2_100));
-      // The first token has expired by now; a cached copy would earn a 401 from the stand-in first.
-      expect((await request(app).post('/checkout/session')).status).toBe(201);
+
+      // Used until 1.8 s (a tenth of its life before expiry), renewed in the background at 80 % of that.
+      await jest.advanceTimersByTimeAsync(1_400);
+      expect(shortLived.tokenRequests).toHaveLength(1);
+      await jest.advanceTimersByTimeAsync(100);
+      for (let i = 0; i < 10_000 && fetched() < 2; i++) await new Promise((resolve) => setImmediate(resolve));
       expect(shortLived.tokenRequests).toHaveLength(2);
+
+      // The first token has expired by now: a cached copy would earn a 401 from the stand-in.
+      await jest.advanceTimersByTimeAsync(t0 + 2_100 - Date.now());
+      expect((await request(app).post('/checkout/session')).status).toBe(201);
+      expect(shortLived.tokenRequests).toHaveLength(2); // the shopper did not wait on a token fetch
       expect(shortLived.sessionRequests).toHaveLength(3);
+      const [first, , third] = shortLived.sessionRequests.map((r) => r.headers.authorization);
+      expect(third).not.toBe(first);
     } finally {
+      jest.useRealTimers();
       await shortLived.close();
     }
   });

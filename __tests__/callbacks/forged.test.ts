@@ -177,10 +177,8 @@ describe('the IP allow-list', () => {
     });
   });
 
-  // KNOWN BUG (src/routes/router.ts, not fixed here): the IP gate runs in the handler, after the
-  // media-type, size and JSON stages, so a refused caller still has its body read and gets 415/413/400.
-  // `it.failing` passes while the bug is there; make it `it` once router.ts mounts the gate first.
-  it.failing('refuses a caller not on the list before reading its body (not 415/413/400)', async () => {
+  // The IP gate is a stage of its own, before the media-type, size and JSON stages.
+  it('refuses a caller not on the list before reading its body (not 415/413/400)', async () => {
     await withShop(['10.9.9.9'], async (s) => {
       const path = '/checkout/callbacks/authorization';
       expectProblem(await s.http().post(path).set('Content-Type', 'text/plain').send('x'), 403, 'callback_refused');

@@ -96,6 +96,19 @@ it('the hook gets the fetched status even when it contradicts the body', async (
   expect(shop.calls.map((c) => c.status)).toEqual(['REJECTED']);
 });
 
+it('a decision the payment does not show yet answers 503, so Resurs delivers again once it does', async () => {
+  const { paymentId } = await shop.createPayment('ORDER-LAGGING');
+  const url = standIn.merchant.paymentOptions(paymentId)!.authorizationCallbackUrl!;
+  // Resurs' callback arrives while its own payment still waits for the shopper.
+  const early = await resend(url, { paymentId, status: 'AUTHORIZED', created: new Date().toISOString() });
+  expect(early.status).toBe(503);
+  expect(early.headers['retry-after']).toMatch(/^[1-9]\d*$/);
+  expect(shop.calls).toHaveLength(0);
+  standIn.merchant.setStatus(paymentId, 'ACCEPTED');
+  expect((await resend(url, { paymentId, status: 'AUTHORIZED', created: new Date().toISOString() })).status).toBe(204);
+  expect(shop.calls.map((c) => c.status)).toEqual(['ACCEPTED']);
+});
+
 it('delay: the shopper is back first, the callback comes later and is handled once', async () => {
   const { paymentId } = await shop.createPayment('ORDER-LATE');
   standIn.merchant.setCallbackMode({ mode: 'delay', ms: 200 });

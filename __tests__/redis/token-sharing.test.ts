@@ -12,6 +12,7 @@ import { startHarness, type CheckoutHarness } from '../helpers/checkout-app';
 import { logText } from '../helpers/recording-logger';
 import { connectRedis, sendCommandOf, type RedisClient } from '../helpers/redis-client';
 import { describeWithRedis, startRedisServer, type RedisServer } from '../helpers/redis-server';
+import { delaySetNx, startSlowProxy } from '../helpers/slow-proxy';
 
 function listen(app: Express): Promise<Server> {
   return new Promise((resolve) => {
@@ -108,5 +109,25 @@ describeWithRedis('client-credentials tokens shared through Redis', () => {
     await post(later).expect(201);
     expect(harness.standIn.tokenRequests).toHaveLength(1);
     expect(harness.standIn.sessionRequests).toHaveLength(3);
+  });
+
+  it("a slow reply to the token lock's SET NX leaves no lock behind: another instance's first checkout does not wait", async () => {
+    const proxy = await startSlowProxy(redis.port, delaySetNx(700));
+    const slowClient = await connectRedis(proxy.url);
+    try {
+      const slow = await shop(slowClient);
+      await post(slow).expect(201);
+      expect(harness.standIn.tokenRequests).toHaveLength(1);
+      expect(await clientA.keys('resurs-checkout:token:*:lock')).toEqual([]);
+
+      const other = await shop(clientB);
+      const started = Date.now();
+      await post(other).expect(201);
+      expect(Date.now() - started).toBeLessThan(1_000);
+      expect(harness.standIn.tokenRequests).toHaveLength(1);
+    } finally {
+      slowClient.destroy();
+      await proxy.close();
+    }
   });
 });

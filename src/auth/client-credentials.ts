@@ -83,9 +83,24 @@ export interface ClientCredentialsDeps {
 /** A fetched token is renewed in the background once this share of its usable life has passed. */
 export const BACKGROUND_REFRESH_AT = 0.8;
 
+/** The longest delay `setTimeout` keeps (about 24.8 days); a longer one would fire at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** When the background refresh of `token` is due. */
 export function backgroundRefreshAt(token: { issuedAt: number; refreshAt: number }): number {
   return token.issuedAt + (token.refreshAt - token.issuedAt) * BACKGROUND_REFRESH_AT;
+}
+
+/**
+ * How long to wait before the background refresh of `token`: until it is due, but never past
+ * the token's own refresh point (so no shopper finds it stale), never a busy loop for a token
+ * that is nearly stale already (at least half the time it has left, up to a second), and never
+ * longer than a timer can wait (the timer then fires early, finds it not due, and waits again).
+ */
+export function refreshDelay(token: { issuedAt: number; refreshAt: number }, now: number): number {
+  const left = token.refreshAt - now;
+  const floor = Math.min(1000, Math.max(0, left / 2));
+  return Math.min(MAX_TIMER_MS, Math.max(floor, backgroundRefreshAt(token) - now));
 }
 
 export function createClientCredentialsSource(auth: ClientCredentialsAuth, deps: ClientCredentialsDeps): TokenSource {
@@ -105,22 +120,34 @@ export function createClientCredentialsSource(auth: ClientCredentialsAuth, deps:
   const storeFor = (log: Logger): SessionStore | undefined =>
     auth.store && guardStore(auth.store, { logger: log, what: 'token sharing' });
   const singleFlight = createSingleFlight<CachedToken>();
+  /** Whoever holds the token lock is done within one token request and one store write. */
+  const lockTtlMs = deps.timeoutMs + 1000;
   let cached: CachedToken | undefined;
   /** The last token Resurs refused (401): never taken from the store again. */
   let refused: string | undefined;
   let refreshTimer: ReturnType<typeof setTimeout> | undefined;
   let closed = false;
 
-  /** Keeps `cached` fresh without a shopper waiting: renews it before it is due. */
-  function scheduleRefresh(token: CachedToken): void {
-    if (closed) return;
+  /** Runs `task` after `ms` on the one refresh timer, which never keeps the process alive. */
+  function setRefreshTimer(task: () => void, ms: number): void {
     clearTimeout(refreshTimer);
-    const delay = Math.max(1000, backgroundRefreshAt(token) - now());
-    refreshTimer = setTimeout(() => void refreshInBackground(token), delay);
+    refreshTimer = setTimeout(task, ms);
     refreshTimer.unref?.();
   }
 
+  /** Keeps `cached` fresh without a shopper waiting: renews it before it is due. */
+  function scheduleRefresh(token: CachedToken): void {
+    if (closed) return;
+    setRefreshTimer(() => {
+      // A timer capped at MAX_TIMER_MS fires before the refresh is due: wait on.
+      if (backgroundRefreshAt(token) - now() > 1000) scheduleRefresh(token);
+      else void refreshInBackground(token);
+    }, refreshDelay(token, now()));
+  }
+
   async function refreshInBackground(current: CachedToken): Promise<void> {
+    // Closed, or a newer token (after a 401) has its own schedule.
+    if (closed || (cached !== undefined && cached.token !== current.token)) return;
     const log = deps.logger;
     try {
       const fresh = await singleFlight('token', async () => {
@@ -131,12 +158,10 @@ export function createClientCredentialsSource(auth: ClientCredentialsAuth, deps:
       });
       scheduleRefresh(fresh);
     } catch {
-      // Logged by the fetch. Try again shortly while the current token still serves.
-      if (!closed && current.refreshAt - now() > 2000) {
-        clearTimeout(refreshTimer);
-        refreshTimer = setTimeout(() => void refreshInBackground(current), Math.min(30_000, (current.refreshAt - now()) / 2));
-        refreshTimer.unref?.();
-      }
+      // Logged by the fetch. Try again shortly while the current token still serves; once it
+      // is stale the next shopper's request fetches.
+      const left = current.refreshAt - now();
+      if (!closed && left > 2000) setRefreshTimer(() => void refreshInBackground(current), Math.min(30_000, left / 2));
     }
   }
 
@@ -187,8 +212,7 @@ export function createClientCredentialsSource(auth: ClientCredentialsAuth, deps:
         await store.set(storeKey, JSON.stringify(fresh), Math.max(1, fresh.refreshAt - now()));
         return fresh;
       },
-      // Whoever holds the lock is done within one token request.
-      lockTtlMs: deps.timeoutMs,
+      lockTtlMs,
       pollMs: 25,
     });
   }
@@ -213,7 +237,8 @@ export function createClientCredentialsSource(auth: ClientCredentialsAuth, deps:
       clearTimeout(refreshTimer);
     },
     async warmUp(log) {
-      const timer = AbortSignal.timeout(deps.timeoutMs);
+      // Long enough to wait out another instance's fetch (its lock) and then make our own.
+      const timer = AbortSignal.timeout(lockTtlMs + deps.timeoutMs);
       try {
         await source.getToken({ signal: timer, log });
       } catch (error) {

@@ -58,6 +58,15 @@ function loggedActionType(payment: Payment, actionId: string): string | undefine
   return typeof type === 'string' ? type : '';
 }
 
+/** The IP allow-list as a stage of its own, before the body is read. */
+export function callbackIpGate(allowIp: (ip: string | undefined) => boolean, kind: string, fail: Fail): RequestHandler {
+  return (req, res, next) => {
+    if (allowIp(req.ip)) return next();
+    exchangeOf(res).log.warn({ callback: kind, gate: 'ip' }, 'Callback refused at the ip gate.');
+    fail(res, refused('ip'));
+  };
+}
+
 export function createCallbackHandler(deps: CallbackRouteDeps): RequestHandler {
   const { kind, payments, operations, signer, marks, fail } = deps;
   const hookTimeoutMs = deps.hookTimeoutMs ?? HOOK_TIMEOUT_MS;
@@ -88,6 +97,12 @@ export function createCallbackHandler(deps: CallbackRouteDeps): RequestHandler {
       if (payment.order?.orderReference !== ref || payment.storeId !== deps.storeId) throw refused('payment');
 
       const status = payment.status;
+      // Resurs says something was decided, but its payment still waits for the shopper: its read
+      // side has not caught up. Taking the callback now would use it up on a stale status.
+      if (kind === 'authorization' && status === 'TASK_REDIRECTION_REQUIRED') {
+        log.info({ callback: kind, outcome: 'not-yet', paymentStatus: status }, 'The payment does not show the decision yet; answered 503 so Resurs delivers again.');
+        throw retryLater('The payment does not show this decision yet; deliver again later.', undefined, 5);
+      }
       // Management: the action must be in the payment's own log; its type there is the truth.
       let action: { action: string; actionId: string } | undefined;
       if (kind === 'management') {

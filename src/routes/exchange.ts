@@ -7,6 +7,8 @@ import { ResursCheckoutError } from '../errors';
 import type { Logger } from '../logger';
 import { errorName, silentLogger, withFields } from '../logger';
 import type { CheckoutErrorEvent } from '../options/options';
+import { beginRoute, endRoute, runInRoute } from '../telemetry/route';
+import type { RouteName, RouteTelemetry } from '../telemetry/route';
 import { MerchantCodeFailed } from './merchant-code';
 import { requestIdFrom } from './request-id';
 import { sendProblem } from './respond';
@@ -17,6 +19,9 @@ export interface Exchange {
   log: Logger;
   startedAt: number;
   campaign?: string;
+  /** The problem's code, once one was answered (for the request metric). */
+  code?: string;
+  telemetry: RouteTelemetry;
 }
 
 const EXCHANGE = Symbol('express-resurs-checkout');
@@ -29,15 +34,27 @@ export function hasExchange(res: Response): boolean {
   return EXCHANGE in res.locals;
 }
 
-/** The first stage of every route: a request id (echoed in `X-Request-Id`) and a logger carrying it. */
-export function createBegin(logger: Logger): RequestHandler {
+/**
+ * The first stage of every route: a request id (echoed in `X-Request-Id`), a logger carrying it,
+ * and the route's span and request metric, ended when the response closes.
+ */
+export function createBegin(logger: Logger, route: RouteName, path: string): RequestHandler {
   return (req, res, next) => {
     const requestId = requestIdFrom(req.headers['x-request-id']);
     const log = logger === silentLogger ? silentLogger : withFields(logger, { requestId });
-    (res.locals as Record<symbol, Exchange>)[EXCHANGE] = { requestId, log, startedAt: Date.now() };
+    const exchange: Exchange = { requestId, log, startedAt: Date.now(), telemetry: beginRoute(route, req.method, path) };
+    (res.locals as Record<symbol, Exchange>)[EXCHANGE] = exchange;
+    res.once('close', () =>
+      endRoute(exchange.telemetry, { status: res.statusCode, code: exchange.code, finished: res.writableFinished, campaign: exchange.campaign }),
+    );
     res.set('X-Request-Id', requestId);
     next();
   };
+}
+
+/** The route's handler, run with its span active (operations' spans nest under it). */
+export function inRouteContext(handler: RequestHandler): RequestHandler {
+  return (req, res, next) => runInRoute(exchangeOf(res).telemetry, () => handler(req, res, next));
 }
 
 /** Answers a problem: one log line (a bug's stack only for our own code), the onError hook, the body. */
@@ -46,6 +63,7 @@ export type Fail = (res: Response, error: ResursCheckoutError, cause?: unknown) 
 export function createFail(onError: ((event: CheckoutErrorEvent) => void) | undefined): Fail {
   return (res, error, cause) => {
     const exchange = exchangeOf(res);
+    exchange.code = error.code;
     const fields = { status: error.status, code: error.code, durationMs: Date.now() - exchange.startedAt };
     if (error.code === 'internal_error') {
       // The route passes what it caught; when that is already our 500, what it wraps is the bug.

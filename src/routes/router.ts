@@ -16,14 +16,16 @@ import { buildResursClient } from '../resurs/client';
 import type { BuiltClient } from '../resurs/client';
 import { MemorySessionStore } from '../store/memory-store';
 import { canLock } from '../store/lock';
-import { CALLBACK_BODY, createCallbackHandler } from './callback-route';
-import { createBegin, createFail, hasExchange } from './exchange';
+import { CALLBACK_BODY, callbackIpGate, createCallbackHandler } from './callback-route';
+import { createBegin, createFail, hasExchange, inRouteContext } from './exchange';
 import type { Fail } from './exchange';
 import { bodyError, jsonOnly, limitReadBody, logOf, onlyPost, parseJsonBody, sameSiteOnly } from './guards';
 import type { BodyRules } from './guards';
 import { PAYMENT_BODY, createPaymentHandler } from './payment-route';
 import { createRateLimit } from './rate-limit';
 import { SESSION_BODY, createSessionHandler } from './session-route';
+import { noteHookCalled } from '../telemetry/route';
+import type { RouteName } from '../telemetry/route';
 
 export { BODY_LIMIT_BYTES } from './guards';
 
@@ -50,20 +52,20 @@ export function createCheckoutRouter(options: CheckoutRouterOptions): CheckoutRo
   const client = buildResursClient(settings);
   warnIfTestInProduction(settings);
   const fail = createFail(settings.onError);
-  const begin = createBegin(settings.logger);
   const rateLimit = settings.rateLimit && createRateLimit(settings.rateLimit, { logger: settings.logger, logOf, fail });
   const sameSite = sameSiteOnly(fail, settings.crossSiteOrigins);
   const router = express.Router() as CheckoutRouter;
 
   /**
    * One route: request id, POST only, (for the storefront's routes: same site, rate limit,) JSON
-   * only, body limit, parser, handler; and its error stage.
+   * only, body limit, parser, handler; and its error stage. `route` names it in traces and metrics.
    */
-  const mount = (path: string, body: BodyRules, handler: RequestHandler, storefront: boolean): void => {
-    const stages: RequestHandler[] = [begin, onlyPost(fail)];
+  const mount = (path: string, route: RouteName, body: BodyRules, handler: RequestHandler, storefront: boolean, gates: RequestHandler[] = []): void => {
+    // Gates (the callbacks' IP allow-list) come before the body is read: a refused caller gets 403, not 415 or 413.
+    const stages: RequestHandler[] = [createBegin(settings.logger, route, path), onlyPost(fail), ...gates];
     if (storefront) stages.push(sameSite);
     if (storefront && rateLimit) stages.push(rateLimit);
-    stages.push(jsonOnly(fail, body), limitReadBody(fail, body, settings.logger), parseJsonBody(body), handler);
+    stages.push(jsonOnly(fail, body), limitReadBody(fail, body, settings.logger), parseJsonBody(body), inRouteContext(handler));
     router.all(path, ...stages);
     // Errors on our path only: a body-parser error, or a bug. Nothing else of the app's passes here.
     router.use(path, (error: unknown, _req: Request, res: Response, next: NextFunction) => {
@@ -73,7 +75,7 @@ export function createCheckoutRouter(options: CheckoutRouterOptions): CheckoutRo
     });
   };
 
-  mount(settings.path, SESSION_BODY, createSessionHandler(settings, client, fail), true);
+  mount(settings.path, 'session', SESSION_BODY, createSessionHandler(settings, client, fail), true);
   if (settings.payments) mountPayments(settings, settings.payments, client, fail, mount);
 
   router.warmUp = () => client.warmUp();
@@ -86,7 +88,7 @@ function mountPayments(
   payments: ResolvedPaymentsOptions,
   client: BuiltClient,
   fail: Fail,
-  mount: (path: string, body: BodyRules, handler: RequestHandler, storefront: boolean) => void,
+  mount: (path: string, route: RouteName, body: BodyRules, handler: RequestHandler, storefront: boolean, gates?: RequestHandler[]) => void,
 ): void {
   // Checked with the options: a payments store (or the reuse store it defaults to) has add.
   const store = payments.store ?? (settings.reuse?.store && canLock(settings.reuse.store) ? settings.reuse.store : new MemorySessionStore({ maxEntries: 100_000 }));
@@ -95,18 +97,29 @@ function mountPayments(
   const operations = client.paymentOperations;
   mount(
     payments.path,
+    'payment',
     PAYMENT_BODY,
     createPaymentHandler({ settings, payments, store, operations, transport: client.transport, signer, fail }),
     true,
   );
   const marks = createFactMarks(store, `${settings.merchantApiUrl}/stores/${settings.storeId}`);
   const allowIp = compileIpAllowList(payments.callbackIps);
+  // The callbacks metric tells a handled callback (the hook ran) from a duplicate (it did not).
+  const observed: ResolvedPaymentsOptions = {
+    ...payments,
+    onPaymentUpdate: (event) => {
+      noteHookCalled();
+      return payments.onPaymentUpdate(event);
+    },
+  };
   for (const kind of ['authorization', 'management'] as const) {
     mount(
       `${payments.callbackPath}/${kind}`,
+      `callback.${kind}`,
       CALLBACK_BODY,
-      createCallbackHandler({ kind, storeId: settings.storeId, payments, operations, signer, marks, allowIp, fail }),
+      createCallbackHandler({ kind, storeId: settings.storeId, payments: observed, operations, signer, marks, allowIp, fail }),
       false,
+      payments.callbackIps ? [callbackIpGate(allowIp, kind, fail)] : [],
     );
   }
 }

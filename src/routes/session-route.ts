@@ -13,6 +13,7 @@ import { createSessionReuse } from '../reuse/session-reuse';
 import { compileCampaignRule } from '../rules/campaigns';
 import { parseSessionRequest } from '../rules/session-request';
 import { MemorySessionStore } from '../store/memory-store';
+import { noteSession } from '../telemetry/route';
 import type { Fail } from './exchange';
 import { callHook, exchangeOf } from './exchange';
 import { runMerchantCode } from './merchant-code';
@@ -72,6 +73,7 @@ export function createSessionHandler(settings: ResolvedRouterOptions, resurs: Re
       if (gone.signal.aborted) return;
 
       const durationMs = Date.now() - exchange.startedAt;
+      noteSession(exchange.telemetry, reused);
       exchange.log.info({ status: 201, campaign, reused, durationMs }, 'Checkout session created.');
       callHook(exchange.log, 'onSessionCreated', () =>
         settings.onSessionCreated?.({ session, campaign, requestId: exchange.requestId, reused, durationMs }),

@@ -1,12 +1,18 @@
 import { errorMessage } from '../logger';
 import type { Logger } from '../logger';
-import { withTimeout } from '../resilience/timeout';
+import { canLock, tryLock, type Lock } from './lock';
 import type { SessionStore } from './session-store';
 
 /** Options for {@link guardStore}. */
 export interface GuardStoreOptions {
   /** Longest wait for one store call. Default 500. */
   timeoutMs?: number;
+  /**
+   * Longest wait for a lock's set-if-absent. Longer than `timeoutMs`, because giving up on it
+   * lets two instances create: a lock is given up only when the store is as good as down.
+   * Default {@link LOCK_TIMEOUT_MS}.
+   */
+  lockTimeoutMs?: number;
   /** Receives one warning per failed call. */
   logger: Logger;
   /** Names the feature in the warning, e.g. `'session reuse'`. */
@@ -14,6 +20,7 @@ export interface GuardStoreOptions {
   /**
    * After a call fails, calls to the same store (through any guard) skip it for this long and
    * degrade at once, so an outage costs a request at most one timeout. Default 1000; 0 turns it off.
+   * Releasing a lock is never skipped.
    */
   coolDownMs?: number;
   /** Clock in epoch milliseconds. Default `Date.now`. */
@@ -23,48 +30,147 @@ export interface GuardStoreOptions {
 /** Default {@link GuardStoreOptions.coolDownMs}. */
 export const STORE_COOL_DOWN_MS = 1000;
 
+/** Default {@link GuardStoreOptions.lockTimeoutMs}. */
+export const LOCK_TIMEOUT_MS = 2000;
+
+/** What asking a guarded store for a lock came to. */
+export type LockAttempt =
+  /** This caller holds it: release it when done. */
+  | { state: 'held'; lock: Lock }
+  /** Another holder has it. */
+  | { state: 'busy' }
+  /** The store failed, took too long or rests: go on without a lock (logged). */
+  | { state: 'unavailable' };
+
+/** A guarded store: never throws, and offers locks instead of a bare `add`. */
+export interface GuardedStore extends SessionStore {
+  /**
+   * Takes the lock at `key` for `ttlMs` (with an owner token; see `tryLock`). Present when the
+   * store has `add`. Rejects only with `signal`'s reason; a lock that lands after we stopped
+   * waiting for it is released by its owner as soon as it does.
+   */
+  lock?(key: string, ttlMs: number, signal?: AbortSignal): Promise<LockAttempt>;
+}
+
 /** Per store: until when calls skip it (epoch ms), shared by every guard of that store. */
 const restingUntil = new WeakMap<SessionStore, number>();
+
+/** Raised when a store call did not settle in time. */
+class StoreTimeout extends Error {
+  override readonly name = 'StoreTimeout';
+  constructor(ms: number) {
+    super(`timed out after ${ms} ms`);
+  }
+}
+
+/**
+ * Settles like `pending`, or rejects with a StoreTimeout when it has not settled `ms` after the
+ * call, or with `signal`'s reason when that aborts first. When the timer fires, the verdict waits
+ * for the I/O phase of that turn of the event loop: an answer that arrived while the loop was busy
+ * (CPU load) is taken, not timed out. A late rejection of `pending` is swallowed.
+ */
+export function settleWithin<T>(pending: Promise<T>, ms: number, signal?: AbortSignal): Promise<T> {
+  pending.catch(() => undefined);
+  if (signal?.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    let done = false;
+    let immediate: ReturnType<typeof setImmediate> | undefined;
+    const finish = (settle: () => void): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      if (immediate) clearImmediate(immediate);
+      signal?.removeEventListener('abort', onAbort);
+      settle();
+    };
+    const onAbort = (): void => finish(() => reject(signal?.reason));
+    const timer = setTimeout(() => {
+      immediate = setImmediate(() => finish(() => reject(new StoreTimeout(ms))));
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    pending.then(
+      (value) => finish(() => resolve(value)),
+      (error: unknown) => finish(() => reject(error)),
+    );
+  });
+}
+
+/** Runs `call`, a synchronous throw becoming a rejection. */
+function started<R>(call: () => Promise<R>): Promise<R> {
+  try {
+    return Promise.resolve(call());
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
 
 /**
  * Wraps a store so it can only slow a request by `timeoutMs`, never fail it: a call that throws,
  * rejects or times out logs one warning (operation and error message, never keys' values) and
- * degrades: `get` to `undefined`, `set`/`delete` to done, `add` to `true` (go on without the lock).
- * For `coolDownMs` after a failure the store is not asked at all; a guard that has not warned yet
- * warns once that it is going on without the store.
+ * degrades: `get` to `undefined`, `set`/`delete` to done, `lock` to "unavailable" (go on without
+ * the lock). For `coolDownMs` after a failure the store is not asked at all (but locks are still
+ * released); a guard that has not warned yet warns once that it is going on without the store.
  */
-export function guardStore(store: SessionStore, options: GuardStoreOptions): SessionStore {
+export function guardStore(store: SessionStore, options: GuardStoreOptions): GuardedStore {
   const timeoutMs = options.timeoutMs ?? 500;
+  const lockTimeoutMs = Math.max(timeoutMs, options.lockTimeoutMs ?? LOCK_TIMEOUT_MS);
   const coolDownMs = options.coolDownMs ?? STORE_COOL_DOWN_MS;
   const now = options.now ?? Date.now;
   const { logger, what } = options;
   /** This guard (one request, usually) has written its warning. */
   let warned = false;
 
+  const warn = (op: string, err: string): void => {
+    warned = true;
+    logger.warn({ op, err }, `${what}: store failed, continuing without it: ${op}: ${err}`);
+  };
+
+  /** True (after one warning per guard) while the store rests. */
+  function resting(op: string): boolean {
+    if ((restingUntil.get(store) ?? 0) <= now()) return false;
+    if (!warned) warn(op, `failed less than ${coolDownMs} ms ago, not asked`);
+    return true;
+  }
+
+  function failed(op: string, error: unknown): void {
+    if (coolDownMs > 0) restingUntil.set(store, now() + coolDownMs);
+    warn(op, errorMessage(error));
+  }
+
   function guard<R>(op: string, call: () => Promise<R>, fallback: R): Promise<R> {
-    if ((restingUntil.get(store) ?? 0) > now()) {
-      if (!warned) {
-        warned = true;
-        const err = `failed less than ${coolDownMs} ms ago, not asked`;
-        logger.warn({ op, err }, `${what}: store failed, continuing without it: ${op}: ${err}`);
-      }
-      return Promise.resolve(fallback);
-    }
-    return withTimeout(call, timeoutMs, () => new Error(`timed out after ${timeoutMs} ms`)).catch((error: unknown) => {
-      if (coolDownMs > 0) restingUntil.set(store, now() + coolDownMs);
-      warned = true;
-      const err = errorMessage(error);
-      logger.warn({ op, err }, `${what}: store failed, continuing without it: ${op}: ${err}`);
+    if (resting(op)) return Promise.resolve(fallback);
+    return settleWithin(started(call), timeoutMs).catch((error: unknown) => {
+      failed(op, error);
       return fallback;
     });
   }
 
-  const guarded: SessionStore = {
+  /** A release bounded by `timeoutMs`, attempted cool-down or not; an unreleased lock expires at its TTL. */
+  const bounded = (lock: Lock): Lock => ({
+    owner: lock.owner,
+    release: () => settleWithin(lock.release(), timeoutMs).catch(() => undefined),
+  });
+
+  const guarded: GuardedStore = {
     get: (key) => guard<string | undefined>('get', () => store.get(key), undefined),
     set: (key, value, ttlMs) => guard<void>('set', () => store.set(key, value, ttlMs), undefined),
     delete: (key) => guard<void>('delete', () => store.delete(key), undefined),
   };
-  const add = store.add?.bind(store);
-  if (add) guarded.add = (key, value, ttlMs) => guard<boolean>('add', () => add(key, value, ttlMs), true);
+  if (canLock(store)) {
+    guarded.lock = async (key, ttlMs, signal) => {
+      if (resting('lock')) return { state: 'unavailable' };
+      const attempt = started(() => tryLock(store, key, ttlMs));
+      try {
+        const lock = await settleWithin(attempt, lockTimeoutMs, signal);
+        return lock ? { state: 'held', lock: bounded(lock) } : { state: 'busy' };
+      } catch (error) {
+        // We stopped waiting, but the SET may still land: its owner (us) lets go when it does.
+        attempt.then((late) => late?.release(), () => undefined);
+        if (signal?.aborted && error === signal.reason) throw error;
+        failed('lock', error instanceof StoreTimeout ? new Error(`${error.message}; released if it lands`) : error);
+        return { state: 'unavailable' };
+      }
+    };
+  }
   return guarded;
 }

@@ -1,8 +1,12 @@
 /**
  * Get-or-create across instances: read the store; when it has nothing fresh, one instance takes
- * a short lock (`add`, set-if-absent) and creates while the others poll for its result. Used for
- * reused sessions and for shared tokens. Without `add`, every instance creates for itself.
+ * a short lock (owner token, set-if-absent) and creates while the others look again, less and
+ * less often, until the value is there, the lock is free, or their own signal says stop. Used
+ * for reused sessions and for shared tokens. Without `add`, every instance creates for itself.
  */
+import { sleep, untilAborted } from '../resilience/abort';
+import type { GuardedStore, LockAttempt } from './guarded-store';
+import { canLock, tryLock } from './lock';
 import type { SessionStore } from './session-store';
 
 export interface SharedValueSteps<T> {
@@ -10,37 +14,85 @@ export interface SharedValueSteps<T> {
   read(): Promise<T | undefined>;
   /** The second look, right after taking the lock (e.g. without warnings). Default `read`. */
   reread?(): Promise<T | undefined>;
-  /** Makes the value and stores it. */
+  /** Makes the value and stores it. Not bound by `signal`: its caller bounds it. */
   create(): Promise<T>;
   /** How long the creation lock lives; a holder that crashed is outlived after this. */
   lockTtlMs: number;
-  /** How often a waiting instance looks again. */
-  pollMs: number;
-  /** Called when the wait ran out and this instance creates without the lock. */
+  /** First wait before looking again; each wait doubles, up to `maxPollMs`. Default 25. */
+  pollMs?: number;
+  /** Longest wait between two looks. Default 250. */
+  maxPollMs?: number;
+  /**
+   * The caller's budget: when it aborts, the wait ends at once and the call rejects with its
+   * reason; nothing is created after that.
+   */
+  signal?: AbortSignal;
+  /** Called when the lock was held by others past `lockTtlMs` and this instance creates without it. */
   onGiveUp?: () => void;
+  /** Clock in epoch milliseconds. Default `Date.now`. */
+  now?: () => number;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** Default {@link SharedValueSteps.pollMs}. */
+export const FIRST_POLL_MS = 25;
+/** Default {@link SharedValueSteps.maxPollMs}. */
+export const MAX_POLL_MS = 250;
 
-/** The stored value, or the one this instance (or the lock holder) creates. Bounded polling. */
-export async function getOrCreateShared<T>(store: SessionStore, lockKey: string, steps: SharedValueSteps<T>): Promise<T> {
-  const maxPolls = Math.max(1, Math.ceil(steps.lockTtlMs / Math.max(1, steps.pollMs)));
-  for (let poll = 0; ; poll++) {
-    const hit = await steps.read();
+/** The next wait: doubled, at most `max`. */
+export function nextPoll(wait: number, max: number): number {
+  return Math.min(max, wait * 2);
+}
+
+/** Resolves with `promise`, or rejects with the signal's reason once it aborts. */
+const bounded = <T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> => (signal ? untilAborted(promise, signal) : promise);
+
+/**
+ * Asks for the lock: through the guard when there is one (it bounds the wait); a bare store's
+ * errors reject. Either way a lock that lands after `signal` aborted is released by its owner.
+ */
+async function lockOf(store: SessionStore & Pick<GuardedStore, 'lock'>, key: string, ttlMs: number, signal: AbortSignal | undefined): Promise<LockAttempt> {
+  if (store.lock) return store.lock(key, ttlMs, signal);
+  if (!canLock(store)) return { state: 'unavailable' };
+  const pending = tryLock(store, key, ttlMs);
+  try {
+    const lock = await bounded(pending, signal);
+    return lock ? { state: 'held', lock } : { state: 'busy' };
+  } catch (error) {
+    pending.then((late) => late?.release(), () => undefined);
+    throw error;
+  }
+}
+
+/**
+ * The stored value, or the one this instance (or the lock holder) creates. A waiter looks again
+ * after 25, 50, 100, 200, 250, 250 … ms; it stops at `signal` without creating, and creates
+ * without the lock only after others held it longer than `lockTtlMs` (`onGiveUp`).
+ */
+export async function getOrCreateShared<T>(store: SessionStore & Pick<GuardedStore, 'lock'>, lockKey: string, steps: SharedValueSteps<T>): Promise<T> {
+  const { signal } = steps;
+  const now = steps.now ?? Date.now;
+  const maxPollMs = Math.max(1, steps.maxPollMs ?? MAX_POLL_MS);
+  const giveUpAt = now() + steps.lockTtlMs;
+  for (let wait = Math.max(1, steps.pollMs ?? FIRST_POLL_MS); ; wait = nextPoll(wait, maxPollMs)) {
+    signal?.throwIfAborted();
+    const hit = await bounded(steps.read(), signal);
     if (hit !== undefined) return hit;
-    if (!store.add) return steps.create();
-    if (await store.add(lockKey, '1', steps.lockTtlMs)) {
+    const attempt = await lockOf(store, lockKey, steps.lockTtlMs, signal);
+    if (attempt.state === 'unavailable') return steps.create();
+    if (attempt.state === 'held') {
       try {
+        signal?.throwIfAborted();
         // The holder before us may have stored its value and let go between our read and our lock.
         return (await (steps.reread ?? steps.read)()) ?? (await steps.create());
       } finally {
-        await store.delete(lockKey);
+        await attempt.lock.release();
       }
     }
-    if (poll >= maxPolls) {
+    const left = giveUpAt - now();
+    if (left <= 0) {
       steps.onGiveUp?.();
       return steps.create();
     }
-    await sleep(steps.pollMs);
+    await (signal ? sleep(Math.min(wait, left), signal) : new Promise<void>((resolve) => setTimeout(resolve, Math.min(wait, left))));
   }
 }

@@ -1,6 +1,8 @@
 /** One HTTP attempt of an operation, bounded by the attempt timeout and the request's deadline. */
+import type { Context } from '@opentelemetry/api';
 import type { AxiosInstance } from 'axios';
 import type { Deadline } from '../resilience/deadline';
+import { injectTraceContext } from '../telemetry/propagation';
 import { UpstreamFailure, statusFailure, transportFailure } from './failure';
 import type { Operation } from './operation';
 
@@ -13,8 +15,11 @@ export interface AttemptRequest<T> {
   timeoutMs: number;
 }
 
-/** Sends once; resolves to the checked answer, or throws UpstreamFailure (or the deadline's reason). */
-export async function attemptOnce<T>(request: AttemptRequest<T>): Promise<{ value: T; status: number }> {
+/**
+ * Sends once; resolves to the checked answer, or throws UpstreamFailure (or the deadline's reason).
+ * `traceContext` (the attempt's span) goes to Resurs as W3C `traceparent` when an SDK is registered.
+ */
+export async function attemptOnce<T>(request: AttemptRequest<T>, traceContext?: Context): Promise<{ value: T; status: number }> {
   const { operation, deadline, timeoutMs } = request;
   if (deadline.signal.aborted) throw deadline.signal.reason;
   const attempt = new AbortController();
@@ -25,6 +30,7 @@ export async function attemptOnce<T>(request: AttemptRequest<T>): Promise<{ valu
   deadline.signal.addEventListener('abort', onStop, { once: true });
   const headers: Record<string, string> = { Authorization: `Bearer ${request.token}`, 'X-Request-Id': request.requestId };
   if (operation.body !== undefined) headers['Content-Type'] = 'application/json';
+  injectTraceContext(traceContext, headers);
   try {
     const response = await request.http.request<string>({
       method: operation.method,

@@ -25,6 +25,8 @@ import { finalError } from './final-error';
 import { UpstreamFailure } from './failure';
 import { createHttp } from './http';
 import type { Operation } from './operation';
+import { createTransportTelemetry } from '../telemetry/operation';
+import type { OperationTrace, TransportTelemetry } from '../telemetry/operation';
 
 /** Per-call context. */
 export interface CallContext {
@@ -74,7 +76,7 @@ export function createTransport(options: ResolvedClientOptions): Transport {
     options.breaker,
     (error) => (error instanceof UpstreamFailure && error.sickness) || error instanceof DeadlineExceeded,
   );
-  const settings: LoopSettings = { http, tokens, breakers, options };
+  const settings: LoopSettings = { http, tokens, breakers, options, telemetry: createTransportTelemetry() };
 
   const transport: Transport = {
     http,
@@ -85,11 +87,15 @@ export function createTransport(options: ResolvedClientOptions): Transport {
       return { requestId, log, deadline: createDeadline(options.deadlineMs, context.signal), callerSignal: context.signal };
     },
     async send(operation, scope) {
-      const state: LoopState = { maybeSent: false };
+      const trace = settings.telemetry.operation(operation);
+      const state: LoopState = { maybeSent: false, trace };
       try {
-        return await sendWithRetries(settings, operation, scope, state);
+        const value = await trace.run(() => sendWithRetries(settings, operation, scope, state));
+        trace.succeeded(value);
+        return value;
       } catch (error) {
         const final = finalError(error, operation, { log: scope.log, refreshable: tokens.refreshable, callerSignal: scope.callerSignal });
+        trace.failed(final, scope.callerSignal?.aborted === true && final === scope.callerSignal.reason);
         if (!operation.idempotent && state.maybeSent && final !== scope.callerSignal?.reason) throw new MaybeSent(final);
         throw final;
       }
@@ -113,11 +119,14 @@ interface LoopSettings {
   tokens: TokenSource;
   breakers: Breakers;
   options: ResolvedClientOptions;
+  telemetry: TransportTelemetry;
 }
 
 interface LoopState {
   /** An attempt of this call may have reached Resurs. */
   maybeSent: boolean;
+  /** The operation's span: attempts, breaker events. */
+  trace: OperationTrace;
 }
 
 /** The retry loop. Throws UpstreamFailure (the last one), BreakerOpen, ResursCheckoutError, or an abort reason. */
@@ -133,8 +142,14 @@ async function sendWithRetries<T>(settings: LoopSettings, operation: Operation<T
 
   const breakerCall: BreakerCall = {
     signal: deadline.signal,
-    onOpen: () => log.warn({ breaker: 'open' }, 'Circuit breaker opened: Resurs keeps failing; answering 503 without calling it for a while.'),
-    onClose: () => log.info({ breaker: 'closed' }, 'Circuit breaker closed: Resurs answered again.'),
+    onOpen: () => {
+      state.trace.breakerOpened();
+      log.warn({ breaker: 'open' }, 'Circuit breaker opened: Resurs keeps failing; answering 503 without calling it for a while.');
+    },
+    onClose: () => {
+      state.trace.breakerClosed();
+      log.info({ breaker: 'closed' }, 'Circuit breaker closed: Resurs answered again.');
+    },
   };
 
   for (let attempt = 1; ; attempt++) {
@@ -148,7 +163,7 @@ async function sendWithRetries<T>(settings: LoopSettings, operation: Operation<T
       const { value, status } = await untilAborted(
         breaker.execute(() => {
           state.maybeSent = true; // from here on the request may reach Resurs
-          return attemptOnce(request);
+          return state.trace.attempt(attempt, (traceContext) => attemptOnce(request, traceContext));
         }, breakerCall),
         deadline.signal,
       );
@@ -159,7 +174,7 @@ async function sendWithRetries<T>(settings: LoopSettings, operation: Operation<T
       if (!(error instanceof UpstreamFailure)) throw error;
       lastFailure = error;
       // Refused before sending, or answered with a 4xx: Resurs did not act on it.
-      if (!error.sent || (error.status !== undefined && error.status < 500)) state.maybeSent = false;
+      if (!error.sent || (error.status !== undefined && error.status >= 400 && error.status < 500)) state.maybeSent = false;
       log.warn(
         { operation: operation.name, attempt, upstreamStatus: error.status, latencyMs: Date.now() - started, reason: error.message },
         'Resurs attempt failed.',
