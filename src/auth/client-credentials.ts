@@ -13,6 +13,7 @@ import { DEFAULTS } from '../options/options';
 import type { Logger } from '../logger';
 import { UpstreamFailure, statusFailure, transportFailure } from '../transport/failure';
 import { guardStore } from '../store/guarded-store';
+import type { GuardedStore } from '../store/guarded-store';
 import type { SessionStore } from '../store/session-store';
 import { getOrCreateShared } from '../store/shared-value';
 import { createSingleFlight } from '../store/single-flight';
@@ -117,7 +118,7 @@ export function createClientCredentialsSource(auth: ClientCredentialsAuth, deps:
   const storeKey =
     'token:' + createHash('sha256').update(JSON.stringify([tokenUrl, auth.clientId, scope])).digest('base64url');
   /** The shared store, its warnings written to the log of the request that uses it. */
-  const storeFor = (log: Logger): SessionStore | undefined =>
+  const storeFor = (log: Logger): GuardedStore | undefined =>
     auth.store && guardStore(auth.store, { logger: log, what: 'token sharing' });
   const singleFlight = createSingleFlight<CachedToken>();
   /** Whoever holds the token lock is done within one token request and one store write. */

@@ -42,7 +42,7 @@ export function createBegin(logger: Logger, route: RouteName, path: string): Req
   return (req, res, next) => {
     const requestId = requestIdFrom(req.headers['x-request-id']);
     const log = logger === silentLogger ? silentLogger : withFields(logger, { requestId });
-    const exchange: Exchange = { requestId, log, startedAt: Date.now(), telemetry: beginRoute(route, req.method, path) };
+    const exchange: Exchange = { requestId, log, startedAt: Date.now(), telemetry: beginRoute(route, req.method, req.baseUrl + path) };
     (res.locals as Record<symbol, Exchange>)[EXCHANGE] = exchange;
     res.once('close', () =>
       endRoute(exchange.telemetry, { status: res.statusCode, code: exchange.code, finished: res.writableFinished, campaign: exchange.campaign }),

@@ -9,6 +9,8 @@ import { errorName } from '../logger';
 import { toCheckoutError } from '../problem';
 import type { ResursClient } from '../resurs/client';
 import type { CheckoutSession } from '../resurs/session';
+import { isLoopbackHost } from '../net';
+import { checkSession } from '../resurs/session';
 import { createSessionReuse } from '../reuse/session-reuse';
 import { compileCampaignRule } from '../rules/campaigns';
 import { parseSessionRequest } from '../rules/session-request';
@@ -24,6 +26,10 @@ export const SESSION_BODY = { shape: '{} or {"campaign": "<name>"}', limitBytes:
 
 export function createSessionHandler(settings: ResolvedRouterOptions, resurs: ResursClient, fail: Fail): RequestHandler {
   const checkCampaign = compileCampaignRule<Request>(settings.campaigns);
+  const sessionRules = {
+    baseUrlIsLoopback: isLoopbackHost(new URL(settings.baseUrl).hostname),
+    allowedScriptOrigins: settings.allowedScriptOrigins,
+  };
   const reuse = settings.reuse && {
     key: settings.reuse.key,
     sessions: createSessionReuse({
@@ -33,6 +39,8 @@ export function createSessionHandler(settings: ResolvedRouterOptions, resurs: Re
       // A creating instance is done within its deadline; a lock older than that is a crashed one's.
       lockTtlMs: settings.deadlineMs + 1000,
       logger: settings.logger,
+      // A stored session is served only if this router would accept it from Resurs itself.
+      check: (stored: unknown) => checkSession(stored, sessionRules),
     }),
   };
 
@@ -65,6 +73,8 @@ export function createSessionHandler(settings: ResolvedRouterOptions, resurs: Re
             return resurs.createSession(input, { requestId: exchange.requestId });
           },
           exchange.log,
+          // This shopper waits no longer than its own budget, and stops waiting when it leaves.
+          { signal: gone.signal, budgetMs: settings.deadlineMs - (Date.now() - exchange.startedAt) },
         );
         reused = !created;
       } else {
