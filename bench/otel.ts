@@ -7,7 +7,7 @@
  * measured in alternating order for BENCH_ROUNDS rounds (medians kept), and, in this process, the
  * package's no-op telemetry calls of one session request timed alone (ns per request).
  * Writes bench/otel-results.json. Env as bench/run.ts: BENCH_DURATION (10), BENCH_WARMUP (2),
- * BENCH_CONNECTIONS (50), BENCH_ROUNDS (3), BENCH_LATENCIES ("0"); BENCH_OTEL_SDK=context (see target-otel.ts).
+ * BENCH_CONNECTIONS (50), BENCH_ROUNDS (3), BENCH_LATENCIES ("0").
  */
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -157,7 +157,7 @@ async function main(): Promise<void> {
     cpu: os.cpus()[0]?.model ?? 'unknown',
     cores: os.cpus().length,
     date: new Date().toISOString(),
-    environment: { connections, durationSeconds, warmupSeconds, rounds, ...(process.env.BENCH_OTEL_SDK ? { otelSdk: process.env.BENCH_OTEL_SDK } : {}) },
+    environment: { connections, durationSeconds, warmupSeconds, rounds },
     noopTelemetryNsPerRequest: Math.round(noopNs),
     runs,
   };

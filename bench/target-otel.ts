@@ -4,8 +4,6 @@
  * W3C propagator) with a BatchSpanProcessor, and a MeterProvider with a periodic reader, both
  * exporting to exporters that drop what they get (no network; the SDK's own work is measured, an
  * exporter's wire cost is not). Same args and ready line as bench/target.ts.
- * BENCH_OTEL_SDK=context registers only the AsyncLocalStorage context manager (no spans, no
- * metrics), to tell what the context manager itself costs from what the spans cost.
  */
 import { metrics } from '@opentelemetry/api';
 import { ExportResultCode } from '@opentelemetry/core';
@@ -15,8 +13,6 @@ import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { context } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 
 let exportedSpans = 0;
 const dropSpans: SpanExporter = {
@@ -33,12 +29,8 @@ const dropMetrics: PushMetricExporter = {
   shutdown: () => Promise.resolve(),
 };
 
-if (process.env.BENCH_OTEL_SDK === 'context') {
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-} else {
-  new NodeTracerProvider({ spanProcessors: [new BatchSpanProcessor(dropSpans, { maxQueueSize: 8192, maxExportBatchSize: 512 })] }).register();
-  metrics.setGlobalMeterProvider(new MeterProvider({ readers: [new PeriodicExportingMetricReader({ exporter: dropMetrics, exportIntervalMillis: 5_000 })] }));
-}
+new NodeTracerProvider({ spanProcessors: [new BatchSpanProcessor(dropSpans, { maxQueueSize: 8192, maxExportBatchSize: 512 })] }).register();
+metrics.setGlobalMeterProvider(new MeterProvider({ readers: [new PeriodicExportingMetricReader({ exporter: dropMetrics, exportIntervalMillis: 5_000 })] }));
 process.on('exit', () => process.stderr.write(`router-otel: ${exportedSpans} spans exported\n`));
 
 // bench/target.ts reads its target from argv: this process serves `router`.
