@@ -3,48 +3,17 @@
  * (chunked too), request ids, the problem shape and the campaign rules. Every request goes
  * through an app built the way the README tells a merchant, against the real stand-in.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { Express } from 'express';
 import request from 'supertest';
 import { startHarness } from '../helpers/checkout-app';
 import type { CheckoutHarness } from '../helpers/checkout-app';
 import { expectProblem } from '../helpers/problem';
+import { rawRequest } from '../helpers/raw-request';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Asserts the RFC 9457 problem answer the contract describes, and returns its body. */
-
-/** Sends a raw HTTP request (so the test controls framing: chunked bodies, odd methods). */
-function rawRequest(
-  app: Express,
-  init: { method: string; path: string; headers?: Record<string, string>; chunks?: string[] },
-): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }> {
-  return new Promise((resolve, reject) => {
-    const server = app.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      const req = http.request(
-        { host: '127.0.0.1', port, method: init.method, path: init.path, headers: init.headers, agent: false },
-        (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (chunk: string) => (text += chunk));
-          res.on('end', () => {
-            server.close();
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, text });
-          });
-        },
-      );
-      req.on('error', (error) => {
-        server.close();
-        reject(error);
-      });
-      for (const chunk of init.chunks ?? []) req.write(chunk);
-      req.end();
-    });
-  });
-}
 
 let harness: CheckoutHarness;
 let app: Express;
