@@ -122,3 +122,48 @@ describe('getOrCreateShared', () => {
     await expect(store.get('lock')).resolves.toBe('next-holder');
   });
 });
+
+describe('a failed creation, shared with the instances that waited for it', () => {
+  it('the waiter rejects with the holder\'s failure instead of creating again', async () => {
+    const store = new MemorySessionStore();
+    let creates = 0;
+    let release!: () => void;
+    const holderMayFail = new Promise<void>((resolve) => (release = resolve));
+    const steps = (name: string) => ({
+      read: async () => undefined,
+      create: async () => {
+        creates++;
+        await holderMayFail;
+        throw new Error(`${name} timed out`);
+      },
+      shareFailure: async (error: unknown) => store.set('failed', (error as Error).message, 1000),
+      readFailure: async () => {
+        const message = await store.get('failed');
+        return message === undefined ? undefined : new Error(`shared: ${message}`);
+      },
+      lockTtlMs: 5000,
+      pollMs: 5,
+      maxPollMs: 5,
+    });
+    const holder = getOrCreateShared(store, 'lock', steps('holder'));
+    const waiter = getOrCreateShared(store, 'lock', steps('waiter'));
+    await new Promise((resolve) => setTimeout(resolve, 30)); // the waiter has seen the lock busy
+    release();
+    await expect(holder).rejects.toThrow('holder timed out');
+    await expect(waiter).rejects.toThrow('shared: holder timed out');
+    expect(creates).toBe(1);
+  });
+
+  it('a newcomer that never waited still creates for itself', async () => {
+    const store = new MemorySessionStore();
+    await store.set('failed', 'earlier', 1000);
+    let creates = 0;
+    const value = await getOrCreateShared(store, 'lock', {
+      read: async () => undefined,
+      create: async () => ++creates,
+      readFailure: async () => ((await store.get('failed')) ? new Error('shared') : undefined),
+      lockTtlMs: 1000,
+    });
+    expect(value).toBe(1);
+  });
+});

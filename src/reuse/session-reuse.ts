@@ -8,6 +8,11 @@ import { guardStore } from '../store/guarded-store';
 import type { GuardedStore } from '../store/guarded-store';
 import type { SessionStore } from '../store/session-store';
 import { getOrCreateShared } from '../store/shared-value';
+import { ERROR_STATUS } from '../errors';
+import type { ErrorCode } from '../errors';
+
+/** How long a failed creation is shared with the instances that waited for it. */
+export const SHARED_FAILURE_MS = 2000;
 
 /** Options for {@link createSessionReuse}. */
 export interface SessionReuseOptions {
@@ -135,6 +140,17 @@ export function createSessionReuse(options: SessionReuseOptions): SessionReuse {
       pollMs: options.pollMs,
       maxPollMs: options.maxPollMs,
       signal,
+      // A failed creation is shared with the instances waiting on its lock, for a moment: they
+      // answer the same, instead of each calling Resurs again with what is left of their budget.
+      shareFailure: async (error) => {
+        if (error instanceof ResursCheckoutError) await store.set(`failed:${storageKey}`, error.code, SHARED_FAILURE_MS);
+      },
+      readFailure: async () => {
+        const code = await store.get(`failed:${storageKey}`);
+        return code !== undefined && code in ERROR_STATUS
+          ? new ResursCheckoutError(code as ErrorCode, 'Another request for this checkout just failed at Resurs. Try again shortly.')
+          : undefined;
+      },
       onGiveUp: () => log.warn({ op: 'lock' }, `${WHAT}: another instance held the creation lock too long, creating a session anyway`),
     });
   }

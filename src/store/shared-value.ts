@@ -27,6 +27,16 @@ export interface SharedValueSteps<T> {
    * reason; nothing is created after that.
    */
   signal?: AbortSignal;
+  /**
+   * The holder's create failed: leave word for the instances waiting on its lock (e.g. a short
+   * marker with the error's code). Never throws.
+   */
+  shareFailure?(error: unknown): Promise<void>;
+  /**
+   * For an instance that waited on another's lock: the failure that holder left, if any. It is
+   * thrown instead of calling the upstream again, as single flight does within one process.
+   */
+  readFailure?(): Promise<unknown>;
   /** Called when the lock was held by others past `lockTtlMs` and this instance creates without it. */
   onGiveUp?: () => void;
   /** Clock in epoch milliseconds. Default `Date.now`. */
@@ -73,10 +83,16 @@ export async function getOrCreateShared<T>(store: SessionStore & Pick<GuardedSto
   const now = steps.now ?? Date.now;
   const maxPollMs = Math.max(1, steps.maxPollMs ?? MAX_POLL_MS);
   const giveUpAt = now() + steps.lockTtlMs;
+  /** Another instance held the lock while this one waited: its outcome is this one's too. */
+  let waited = false;
   for (let wait = Math.max(1, steps.pollMs ?? FIRST_POLL_MS); ; wait = nextPoll(wait, maxPollMs)) {
     signal?.throwIfAborted();
     const hit = await bounded(steps.read(), signal);
     if (hit !== undefined) return hit;
+    if (waited && steps.readFailure) {
+      const failure = await bounded(steps.readFailure(), signal);
+      if (failure !== undefined) throw failure;
+    }
     const attempt = await lockOf(store, lockKey, steps.lockTtlMs, signal);
     if (attempt.state === 'unavailable') return steps.create();
     if (attempt.state === 'held') {
@@ -84,10 +100,14 @@ export async function getOrCreateShared<T>(store: SessionStore & Pick<GuardedSto
         signal?.throwIfAborted();
         // The holder before us may have stored its value and let go between our read and our lock.
         return (await (steps.reread ?? steps.read)()) ?? (await steps.create());
+      } catch (error) {
+        await steps.shareFailure?.(error);
+        throw error;
       } finally {
         await attempt.lock.release();
       }
     }
+    waited = true;
     const left = giveUpAt - now();
     if (left <= 0) {
       steps.onGiveUp?.();
