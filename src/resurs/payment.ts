@@ -2,7 +2,7 @@
  * Resurs' payment (Merchant API v2), as this package reads it: the fields it relies on are
  * checked, everything else Resurs sends is passed on to the merchant untouched. Pure.
  */
-import { isLoopbackHost } from '../net';
+import { URL_SAFE_ID, checkBrowserUrl } from '../rules/browser-url';
 
 /** A payment's status on Resurs' Merchant API. */
 export type PaymentStatus =
@@ -81,7 +81,6 @@ export interface Payment {
   [field: string]: unknown;
 }
 
-const PAYMENT_ID = /^[A-Za-z0-9._~-]{1,128}$/;
 const STATUS = /^[A-Z][A-Z_]{0,63}$/;
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -91,7 +90,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 /** Checks one payment; returns it, or why it was refused (our words, never its content). */
 export function checkPayment(body: unknown): Payment | string {
   if (!isObject(body)) return 'the payment is not a JSON object';
-  if (typeof body.id !== 'string' || !PAYMENT_ID.test(body.id)) return '`id` is not 1 to 128 URL-safe characters';
+  if (typeof body.id !== 'string' || !URL_SAFE_ID.test(body.id)) return '`id` is not 1 to 128 URL-safe characters';
   if (typeof body.status !== 'string' || !STATUS.test(body.status)) return '`status` is not a payment status';
   if (body.order !== undefined && !isObject(body.order)) return '`order` is not an object';
   if (body.taskRedirectionUrls !== undefined && body.taskRedirectionUrls !== null && !isObject(body.taskRedirectionUrls)) {
@@ -120,15 +119,6 @@ export function checkPaymentList(body: unknown): Payment[] | string {
 export function redirectUrlOf(payment: Payment, merchantApiIsLoopback: boolean): { url?: string } | string {
   const raw = payment.taskRedirectionUrls?.customerUrl;
   if (raw === undefined || raw === null) return {};
-  if (typeof raw !== 'string' || /[\s\\"'<>`]/.test(raw)) return '`customerUrl` is not a clean URL';
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    return '`customerUrl` is not an absolute URL';
-  }
-  if (url.username || url.password) return '`customerUrl` carries credentials';
-  if (url.protocol === 'https:') return { url: url.href };
-  if (url.protocol === 'http:' && merchantApiIsLoopback && isLoopbackHost(url.hostname)) return { url: url.href };
-  return '`customerUrl` is not an https: URL';
+  const url = checkBrowserUrl(raw, 'customerUrl', merchantApiIsLoopback);
+  return typeof url === 'string' ? url : { url: url.href };
 }

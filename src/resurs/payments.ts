@@ -164,9 +164,6 @@ export function createPaymentOperations(transport: Transport, merchantApiUrl: st
     failureDetail: `Resurs could not ${action} the payment. Check it with payments.get before trying again.`,
   });
 
-  const withoutScope = <A extends unknown[]>(fn: (...args: A) => Operation<Payment>) => (args: A, context?: CallContext) =>
-    transport.call(fn(...args), context);
-
   async function searchInScope(orderReference: string, scope: RequestScope): Promise<Payment[]> {
     const found = await transport.send(searchOperation(orderReference), scope);
     // Resurs filters by store and reference; hold it to that all the same.
@@ -190,15 +187,12 @@ export function createPaymentOperations(transport: Transport, merchantApiUrl: st
   async function settle(input: CreatePaymentInput, final: unknown, createScope: RequestScope): Promise<Payment> {
     const { log } = createScope;
     log.warn({ operation: 'create payment' }, 'No answer to create payment: searching the order reference to settle whether it exists.');
-    const scope = transport.scope({ requestId: createScope.requestId });
     let found: Payment[];
     try {
-      found = await searchInScope(input.order.orderReference, scope);
+      found = await transport.within({ requestId: createScope.requestId }, (scope) => searchInScope(input.order.orderReference, scope));
     } catch {
       log.error({ operation: 'create payment', settled: 'unknown' }, 'Could not settle whether the payment exists; the next try searches first.');
       throw new UnsettledPayment(final);
-    } finally {
-      scope.deadline.dispose();
     }
     const payment = found.find((p) => p.paymentMethodId === undefined || p.paymentMethodId === input.paymentMethodId);
     if (payment) {
@@ -229,26 +223,12 @@ export function createPaymentOperations(transport: Transport, merchantApiUrl: st
   return {
     createInScope,
     searchInScope,
-    async create(input, context) {
-      const scope = transport.scope(context);
-      try {
-        return await createInScope(input, scope);
-      } finally {
-        scope.deadline.dispose();
-      }
-    },
+    create: (input, context) => transport.within(context, (scope) => createInScope(input, scope)),
     get: (paymentId, context) => transport.call(getOperation(paymentId), context),
-    async search({ orderReference }, context) {
-      const scope = transport.scope(context);
-      try {
-        return await searchInScope(orderReference, scope);
-      } finally {
-        scope.deadline.dispose();
-      }
-    },
-    capture: (id, input, context) => withoutScope(actionOperation)(['capture', id, input], context),
-    cancel: (id, input, context) => withoutScope(actionOperation)(['cancel', id, input], context),
-    refund: (id, input, context) => withoutScope(actionOperation)(['refund', id, input], context),
+    search: ({ orderReference }, context) => transport.within(context, (scope) => searchInScope(orderReference, scope)),
+    capture: (id, input, context) => transport.call(actionOperation('capture', id, input), context),
+    cancel: (id, input, context) => transport.call(actionOperation('cancel', id, input), context),
+    refund: (id, input, context) => transport.call(actionOperation('refund', id, input), context),
   };
 }
 

@@ -1,4 +1,4 @@
-import { isLoopbackHost } from '../net';
+import { URL_SAFE_ID, checkBrowserUrl } from '../rules/browser-url';
 import { parseIsoInstant } from '../rules/iso-instant';
 import type { Operation } from '../transport/operation';
 
@@ -25,11 +25,6 @@ export interface SessionRules {
 /** A session that expires sooner than this is refused: the shopper could not use it. */
 export const MIN_SESSION_LIFETIME_MS = 30_000;
 
-/** Session ids travel in URLs (payment-method-groups): unreserved URL characters only. */
-const URL_SAFE_ID = /^[A-Za-z0-9._~-]{1,128}$/;
-
-/** Characters never found in a script URL we hand to a browser. */
-const UNSAFE_URL_CHARACTERS = /[\s\\"'<>`]/;
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -51,19 +46,9 @@ export function checkSession(
   if (expires === undefined) return '`expiresAt` is not an ISO 8601 instant';
   if (expires <= now) return '`expiresAt` is not in the future';
   if (expires - now < MIN_SESSION_LIFETIME_MS) return '`expiresAt` is less than 30 seconds away';
-  if (!isObject(embed) || typeof embed.src !== 'string') return '`embed.src` is missing';
-  if (UNSAFE_URL_CHARACTERS.test(embed.src)) return '`embed.src` holds whitespace, a backslash or a quote';
-  let src: URL;
-  try {
-    src = new URL(embed.src);
-  } catch {
-    return '`embed.src` is not an absolute URL';
-  }
-  if (src.protocol !== 'https:') {
-    const loopbackPair = src.protocol === 'http:' && isLoopbackHost(src.hostname) && rules.baseUrlIsLoopback;
-    if (!loopbackPair) return '`embed.src` is not an https: URL';
-  }
-  if (src.username || src.password) return '`embed.src` carries credentials';
+  // Session ids travel in URLs (payment-method-groups); the script is loaded by the browser.
+  const src = checkBrowserUrl(isObject(embed) ? embed.src : undefined, 'embed.src', rules.baseUrlIsLoopback);
+  if (typeof src === 'string') return src;
   if (rules.allowedScriptOrigins && !rules.allowedScriptOrigins.includes(src.origin)) {
     return `\`embed.src\` comes from ${src.origin}, which is not in allowedScriptOrigins`;
   }

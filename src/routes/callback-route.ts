@@ -143,6 +143,8 @@ export function createCallbackHandler(deps: CallbackRouteDeps): RequestHandler {
         requestId: exchange.requestId,
       };
       try {
+        // The callbacks metric tells a handled callback (the hook ran) from a duplicate.
+        exchange.telemetry.hookCalled = true;
         await withTimeout(async () => payments.onPaymentUpdate(event), hookTimeoutMs, () => new Error(`onPaymentUpdate took longer than ${hookTimeoutMs} ms`));
       } catch (error) {
         await claim.release();

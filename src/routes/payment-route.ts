@@ -13,6 +13,7 @@ import type { Payment } from '../resurs/payment';
 import { redirectUrlOf } from '../resurs/payment';
 import type { PaymentOperations } from '../resurs/payments';
 import type { CallbackSigner } from '../callbacks/signature';
+import { checkBrowserUrl } from '../rules/browser-url';
 import { orderProblem } from '../rules/order';
 import { parsePaymentRequest } from '../rules/payment-request';
 import type { SessionStore } from '../store/session-store';
@@ -43,14 +44,9 @@ function checkedRedirect(target: RedirectTarget, req: Request, orderReference: s
   } catch {
     throw merchantCodeError(`payments.redirect.${name}`, `payments.redirect.${name} threw; answered 500.`);
   }
-  let url: URL | undefined;
-  try {
-    url = typeof value === 'string' ? new URL(value) : undefined;
-  } catch {
-    url = undefined;
-  }
-  if (!url || !(url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname)))) {
-    throw merchantCodeError(`payments.redirect.${name}`, `payments.redirect.${name} is not an https: URL (http: only on loopback); answered 500.`);
+  const url = checkBrowserUrl(value, `payments.redirect.${name}`, true);
+  if (typeof url === 'string') {
+    throw merchantCodeError(`payments.redirect.${name}`, `payments.redirect.${name} is not a clean https: URL (http: only on loopback); answered 500.`);
   }
   return url.href;
 }
@@ -102,9 +98,8 @@ export function createPaymentHandler(deps: PaymentRouteDeps): RequestHandler {
       const input = { paymentMethodId, order, ...(customer !== undefined ? { customer } : {}), options };
       // Not tied to the storefront's connection: once begun, a payment is finished and recorded,
       // so the shopper's retry gets it back instead of a second one.
-      const scope = transport.scope({ requestId: exchange.requestId });
-      try {
-        const record = await guard.run({
+      const record = await transport.within({ requestId: exchange.requestId }, (scope) =>
+        guard.run({
           orderReference,
           paymentMethodId,
           signal: scope.deadline.signal,
@@ -112,13 +107,11 @@ export function createPaymentHandler(deps: PaymentRouteDeps): RequestHandler {
           create: () => operations.createInScope(input, scope),
           search: () => operations.searchInScope(orderReference, scope),
           toRecord,
-        });
-        if (res.destroyed || res.writableEnded) return;
-        exchange.log.info({ status: 201, paymentStatus: record.status, durationMs: Date.now() - exchange.startedAt }, 'Payment created.');
-        sendPayment(res, record);
-      } finally {
-        scope.deadline.dispose();
-      }
+        }),
+      );
+      if (res.destroyed || res.writableEnded) return;
+      exchange.log.info({ status: 201, paymentStatus: record.status, durationMs: Date.now() - exchange.startedAt }, 'Payment created.');
+      sendPayment(res, record);
     } catch (error) {
       if (res.destroyed || res.writableEnded) return;
       fail(res, toCheckoutError(error), error);

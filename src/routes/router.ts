@@ -24,7 +24,6 @@ import type { BodyRules } from './guards';
 import { PAYMENT_BODY, createPaymentHandler } from './payment-route';
 import { createRateLimit } from './rate-limit';
 import { SESSION_BODY, createSessionHandler } from './session-route';
-import { noteHookCalled } from '../telemetry/route';
 import type { RouteName } from '../telemetry/route';
 
 export { BODY_LIMIT_BYTES } from './guards';
@@ -104,20 +103,12 @@ function mountPayments(
   );
   const marks = createFactMarks(store, `${settings.merchantApiUrl}/stores/${settings.storeId}`);
   const allowIp = compileIpAllowList(payments.callbackIps);
-  // The callbacks metric tells a handled callback (the hook ran) from a duplicate (it did not).
-  const observed: ResolvedPaymentsOptions = {
-    ...payments,
-    onPaymentUpdate: (event) => {
-      noteHookCalled();
-      return payments.onPaymentUpdate(event);
-    },
-  };
   for (const kind of ['authorization', 'management'] as const) {
     mount(
       `${payments.callbackPath}/${kind}`,
       `callback.${kind}`,
       CALLBACK_BODY,
-      createCallbackHandler({ kind, storeId: settings.storeId, payments: observed, operations, signer, marks, allowIp, fail }),
+      createCallbackHandler({ kind, storeId: settings.storeId, payments, operations, signer, marks, allowIp, fail }),
       false,
       payments.callbackIps ? [callbackIpGate(allowIp, kind, fail)] : [],
     );

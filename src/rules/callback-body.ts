@@ -4,8 +4,8 @@
  */
 import { ResursCheckoutError } from '../errors';
 import type { FieldError } from '../errors';
+import { URL_SAFE_ID as ID } from './browser-url';
 
-const ID = /^[A-Za-z0-9._~-]{1,128}$/;
 const AUTHORIZATION_STATUSES = new Set(['AUTHORIZED', 'CAPTURED', 'FROZEN', 'REJECTED']);
 const MANAGEMENT_ACTIONS = new Set(['CAPTURE', 'REFUND', 'CANCEL']);
 

@@ -4,9 +4,7 @@
  */
 import { ResursCheckoutError } from '../errors';
 import type { FieldError } from '../errors';
-
-/** A payment method id as the payment elements hand it over (a UUID at Resurs). */
-export const PAYMENT_METHOD_ID = /^[A-Za-z0-9._~-]{1,128}$/;
+import { URL_SAFE_ID } from './browser-url';
 
 export interface PaymentRequest {
   paymentMethodId: string;
@@ -26,7 +24,7 @@ export function parsePaymentRequest(body: unknown): PaymentRequest {
     .map((key) => ({ path: key, message: `${key} is not allowed; the body takes only "paymentMethodId" (the order comes from the shop, never the browser)` }));
   const { paymentMethodId } = body as { paymentMethodId?: unknown };
   if (paymentMethodId === undefined) errors.push({ path: 'paymentMethodId', message: 'paymentMethodId is required' });
-  else if (typeof paymentMethodId !== 'string' || !PAYMENT_METHOD_ID.test(paymentMethodId)) {
+  else if (typeof paymentMethodId !== 'string' || !URL_SAFE_ID.test(paymentMethodId)) {
     errors.push({ path: 'paymentMethodId', message: 'paymentMethodId must be 1 to 128 URL-safe characters, as the payment elements give it' });
   }
   if (errors.length > 0) throw invalid(errors);

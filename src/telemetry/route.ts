@@ -5,7 +5,6 @@
  * the callbacks counter. Given plain facts by the routes (status, our error code, reused); never
  * the request, its query (the callback's signature) or its body.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
 import type { Attributes, Context, Span } from '@opentelemetry/api';
 import { routeSpanName } from './attributes';
@@ -62,20 +61,9 @@ export function beginRoute(route: RouteName, method: string, httpRoute: string):
   return { route, span, context: trace.setSpan(parent, span), startedAt: performance.now(), hookCalled: false, observed: true };
 }
 
-/** Which request a callback's onPaymentUpdate runs for. */
-const callbackRequests = new AsyncLocalStorage<RouteTelemetry>();
-
-/** Runs the route's handler with its span active (and, for callbacks, known to `noteHookCalled`). */
+/** Runs the route's handler with its span active. */
 export function runInRoute<R>(telemetry: RouteTelemetry, fn: () => R): R {
-  if (!telemetry.observed) return fn();
-  const inSpan = () => context.with(telemetry.context, fn);
-  return telemetry.route.startsWith('callback.') ? callbackRequests.run(telemetry, inSpan) : inSpan();
-}
-
-/** Called by the wrapped onPaymentUpdate: this callback was handed to the merchant. */
-export function noteHookCalled(): void {
-  const telemetry = callbackRequests.getStore();
-  if (telemetry) telemetry.hookCalled = true;
+  return telemetry.observed ? context.with(telemetry.context, fn) : fn();
 }
 
 /** A session was answered: created, or reused from the store. */

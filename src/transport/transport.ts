@@ -64,7 +64,9 @@ export interface Transport {
    * reached Resurs rejects with a MaybeSent whose `final` is that error, so the caller can settle it.
    */
   send<T>(operation: Operation<T>, scope: RequestScope): Promise<T>;
-  /** `scope` + `send` + dispose, for a single call. */
+  /** Runs `work` in a new request scope, disposed when it settles. */
+  within<T>(context: CallContext | undefined, work: (scope: RequestScope) => Promise<T>): Promise<T>;
+  /** `within` + `send`, for a single call (a MaybeSent is answered as its final error). */
   call<T>(operation: Operation<T>, context?: CallContext): Promise<T>;
 }
 
@@ -100,15 +102,20 @@ export function createTransport(options: ResolvedClientOptions): Transport {
         throw final;
       }
     },
-    async call(operation, context) {
+    async within(context, work) {
       const scope = transport.scope(context);
       try {
-        return await transport.send(operation, scope);
-      } catch (error) {
-        throw error instanceof MaybeSent ? error.final : error;
+        return await work(scope);
       } finally {
         scope.deadline.dispose();
       }
+    },
+    call(operation, context) {
+      return transport.within(context, (scope) =>
+        transport.send(operation, scope).catch((error: unknown) => {
+          throw error instanceof MaybeSent ? error.final : error;
+        }),
+      );
     },
   };
   return transport;
