@@ -55,7 +55,7 @@ async function noopNsPerRequest(iterations: number): Promise<number> {
       trace.succeeded(value);
       noteSession(route, false);
     });
-    endRoute(route, { status: 201, code: undefined, finished: true, campaign: undefined });
+    endRoute(route, { status: 201, code: undefined, finished: true, campaign: undefined, storeId: undefined });
   };
   const bare = async () => {
     await (async () => {

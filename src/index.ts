@@ -32,6 +32,7 @@ export type {
   ReuseOptions,
   SessionCreatedEvent,
   StaticTokenAuth,
+  StoreChoice,
   TokenFunctionAuth,
 } from './options/options';
 export type { CheckoutSession } from './resurs/session';

@@ -6,6 +6,7 @@
 import { createHmac } from 'node:crypto';
 import request from 'supertest';
 import { SpanStatusCode } from '@opentelemetry/api';
+import { DEMO_CLIENT_ID } from '../../demo-app/resurs-stand-in';
 import { CALLBACK_SECRET, INVOICE, until, usePaymentsHarness } from '../helpers/payments-app';
 import { named, parentId, pointWith, registerTestSdk } from '../helpers/otel';
 import type { TestSdk } from '../helpers/otel';
@@ -105,4 +106,21 @@ test('reuse: the second session is reused, on the span and in the sessions count
   expect(routes.map((s) => s.attributes['resurs.reused'])).toEqual([false, true]);
   expect(named(sdk.spans(), 'resurs.create_session')).toHaveLength(1);
   expect({ created: (await count(false)) - before.created, reused: (await count(true)) - before.reused }).toEqual({ created: 1, reused: 1 });
+});
+
+test('a refused token fetch: the fetch_token span fails with our code, its POST carries the status, and the secret is nowhere', async () => {
+  const { standIn } = harness;
+  const secret = 'not-the-demo-secret-0123456789';
+  const shop = await harness.shop({ auth: { clientId: DEMO_CLIENT_ID, clientSecret: secret, tokenUrl: standIn.tokenUrl } });
+  const res = await request(shop.url).post('/checkout/session').send({});
+  expect(res.status).toBeGreaterThanOrEqual(500);
+  const [fetchToken] = named(sdk.spans(), 'resurs.fetch_token');
+  expect(fetchToken).toBeDefined();
+  expect(fetchToken!.status.code).toBe(SpanStatusCode.ERROR);
+  expect(fetchToken!.attributes['error.type']).toBe(res.body.code);
+  const attempt = sdk.spans().find((s) => parentId(s) === fetchToken!.spanContext().spanId)!;
+  expect(attempt.attributes['http.response.status_code']).toBe(401);
+  expect(JSON.stringify(sdk.spans().map((s) => s.attributes))).not.toContain(secret);
+  // Nothing was sent to Create Session without a token.
+  expect(named(sdk.spans(), 'resurs.create_session')[0]!.attributes['resurs.attempts']).toBe(0);
 });

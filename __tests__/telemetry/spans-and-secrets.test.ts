@@ -70,7 +70,7 @@ test('session, payment and callback: spans, parents, attributes, traceparent, me
   });
   expect(parentId(createSession)).toBe(sessionRoute.spanContext().spanId);
   expect(createSession.attributes).toMatchObject({ 'resurs.operation': 'create session', 'server.address': '127.0.0.1', 'resurs.attempts': 1 });
-  const sessionAttempt = spans.find((s) => parentId(s) === createSession.spanContext().spanId)!;
+  const sessionAttempt = spans.find((s) => parentId(s) === createSession.spanContext().spanId && s.kind === SpanKind.CLIENT)!;
   expect(sessionAttempt.kind).toBe(SpanKind.CLIENT);
   expect(sessionAttempt.name).toBe('POST');
   const standInPort = Number(new URL(standIn.url).port);
@@ -86,10 +86,23 @@ test('session, payment and callback: spans, parents, attributes, traceparent, me
   const sessionTraceparent = traceparentOf(standIn.sessionRequests[0]!.headers);
   expect(sessionTraceparent).toBe(`00-${sessionAttempt.spanContext().traceId}-${sessionAttempt.spanContext().spanId}-01`);
 
+  // The token fetch the session needed: its own operation span under create_session, one CLIENT
+  // POST to the token URL, and the traceparent sent to the token endpoint too.
+  const fetchToken = one('resurs.fetch_token');
+  expect(parentId(fetchToken)).toBe(createSession.spanContext().spanId);
+  expect(fetchToken.attributes).toMatchObject({ 'resurs.operation': 'fetch token', 'resurs.attempts': 1 });
+  const tokenAttempt = spans.find((s) => parentId(s) === fetchToken.spanContext().spanId)!;
+  expect(tokenAttempt.kind).toBe(SpanKind.CLIENT);
+  expect(tokenAttempt.attributes).toMatchObject({ 'http.request.method': 'POST', 'url.full': standIn.tokenUrl, 'http.response.status_code': 200 });
+  expect(standIn.tokenRequests).toHaveLength(1);
+  expect(traceparentOf(standIn.tokenRequests[0]!.headers)).toBe(`00-${tokenAttempt.spanContext().traceId}-${tokenAttempt.spanContext().spanId}-01`);
+  // Every route span names its store; so does the request metric.
+  expect(sessionRoute.attributes['resurs.store_id']).toBe('test-store');
+
   // Payment: route span → create_payment (status of Resurs' answer) → POST; traceparent on create.
   const paymentRoute = one('resurs.checkout.payment');
   const createPayment = one('resurs.create_payment');
-  expect(paymentRoute.attributes).toMatchObject({ 'resurs.route': 'payment', 'http.response.status_code': 201 });
+  expect(paymentRoute.attributes).toMatchObject({ 'resurs.route': 'payment', 'http.response.status_code': 201, 'resurs.store_id': 'test-store' });
   expect(parentId(createPayment)).toBe(paymentRoute.spanContext().spanId);
   expect(createPayment.attributes).toMatchObject({ 'resurs.operation': 'create payment', 'resurs.payment.status': 'TASK_REDIRECTION_REQUIRED' });
   const paymentAttempt = spans.find((s) => parentId(s) === createPayment.spanContext().spanId)!;
@@ -104,6 +117,7 @@ test('session, payment and callback: spans, parents, attributes, traceparent, me
     'http.route': '/checkout/callbacks/authorization',
     'http.response.status_code': 204,
     'resurs.callback.outcome': 'handled',
+    'resurs.store_id': 'test-store',
   });
   expect(parentId(getPayment)).toBe(callbackRoute.spanContext().spanId);
   const getAttempt = spans.find((s) => parentId(s) === getPayment.spanContext().spanId)!;
@@ -115,10 +129,11 @@ test('session, payment and callback: spans, parents, attributes, traceparent, me
   // Metrics.
   const duration = await sdk.points('resurs_checkout.request.duration');
   for (const route of ['session', 'payment', 'callback.authorization']) {
-    expect(pointWith(duration, { route, code: 'ok' })).toBeDefined();
+    expect(pointWith(duration, { route, code: 'ok', 'resurs.store_id': 'test-store' })).toBeDefined();
   }
   const upstream = await sdk.points('resurs_checkout.upstream.duration');
   expect(pointWith(upstream, { 'server.address': '127.0.0.1', 'resurs.operation': 'create payment', 'http.response.status_code': 201 })).toBeDefined();
+  expect(pointWith(upstream, { 'server.address': '127.0.0.1', 'resurs.operation': 'fetch token', 'http.response.status_code': 200 })).toBeDefined();
   expect(pointWith(await sdk.points('resurs_checkout.sessions'), { reused: false })?.value).toBe(1);
   expect(pointWith(await sdk.points('resurs_checkout.payments'), { status: 'TASK_REDIRECTION_REQUIRED' })?.value).toBe(1);
   expect(pointWith(await sdk.points('resurs_checkout.callbacks'), { type: 'authorization', outcome: 'handled' })?.value).toBe(1);

@@ -6,7 +6,10 @@
  */
 import { createHash } from 'node:crypto';
 import jwt from 'jsonwebtoken';
+import type { Context } from '@opentelemetry/api';
 import type { AxiosInstance } from 'axios';
+import type { TransportTelemetry } from '../telemetry/operation';
+import { injectTraceContext } from '../telemetry/propagation';
 import { ConfigError, ResursCheckoutError } from '../errors';
 import type { ClientCredentialsAuth } from '../options/options';
 import { DEFAULTS } from '../options/options';
@@ -79,7 +82,12 @@ export interface ClientCredentialsDeps {
   timeoutMs: number;
   logger: Logger;
   now?: () => number;
+  /** Traces each fetch (`resurs.fetch_token` and its POST; never the token or the secret). Default: none. */
+  telemetry?: TransportTelemetry;
 }
+
+/** What telemetry reads of a token fetch. */
+const TOKEN_OPERATION = (url: string) => ({ name: 'fetch token', method: 'POST', url });
 
 /** A fetched token is renewed in the background once this share of its usable life has passed. */
 export const BACKGROUND_REFRESH_AT = 0.8;
@@ -172,11 +180,19 @@ export function createClientCredentialsSource(auth: ClientCredentialsAuth, deps:
     const timeout = setTimeout(() => timer.abort(), deps.timeoutMs);
     let failure: UpstreamFailure | undefined;
     let answer: CachedToken | undefined;
+    const traced = deps.telemetry?.operation(TOKEN_OPERATION(tokenUrl));
     try {
-      const response = await deps.http.post<string>(tokenUrl, form, {
-        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-        signal: timer.signal,
-      });
+      const post = async (traceContext?: Context) => {
+        const headers: Record<string, string> = { 'Content-Type': 'application/x-www-form-urlencoded' };
+        injectTraceContext(traceContext, headers);
+        try {
+          return await deps.http.post<string>(tokenUrl, form, { headers, signal: timer.signal });
+        } catch (error) {
+          // Named here, so the attempt's span says how it failed (timeout, connection, ...).
+          throw transportFailure(error, 'the token endpoint', timer.signal.aborted);
+        }
+      };
+      const response = await (traced ? traced.run(() => traced.attempt(1, post)) : post());
       if (response.status >= 200 && response.status < 300) {
         answer = parseTokenAnswer(response.data, issuedAt);
         if (!answer) failure = new UpstreamFailure('invalid', 'the token endpoint answered without a usable access_token');
@@ -191,15 +207,19 @@ export function createClientCredentialsSource(auth: ClientCredentialsAuth, deps:
         );
       }
     } catch (error) {
-      failure = transportFailure(error, 'the token endpoint', timer.signal.aborted);
+      failure = error instanceof UpstreamFailure ? error : transportFailure(error, 'the token endpoint', timer.signal.aborted);
     } finally {
       clearTimeout(timeout);
     }
     if (answer) {
+      // Nothing of the answer is handed to telemetry: it is the token.
+      traced?.succeeded(undefined);
       log.info({ latencyMs: now() - issuedAt }, 'Fetched a Resurs access token.');
       return answer;
     }
-    throw tokenError(failure!, log);
+    const final = tokenError(failure!, log);
+    traced?.failed(final, false);
+    throw final;
   }
 
   /** With a store: another instance may hold a fresh token; take a lock so one fetches. */

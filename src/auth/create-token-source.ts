@@ -1,6 +1,7 @@
 /** Picks the token source for the `auth` form the merchant chose. */
 import type { AxiosInstance } from 'axios';
 import type { Logger } from '../logger';
+import type { TransportTelemetry } from '../telemetry/operation';
 import type { AuthOptions } from '../options/options';
 import { createClientCredentialsSource } from './client-credentials';
 import { createFunctionTokenSource } from './function-token';
@@ -11,6 +12,7 @@ export interface TokenSourceDeps {
   http: AxiosInstance;
   timeoutMs: number;
   logger: Logger;
+  telemetry?: TransportTelemetry;
 }
 
 export function createTokenSource(auth: AuthOptions, deps: TokenSourceDeps): TokenSource {

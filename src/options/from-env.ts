@@ -50,7 +50,7 @@ function authFromEnv(env: ResursEnv, hasEnvironment: boolean): AuthOptions {
  * (+ `RESURS_TOKEN_URL` unless `RESURS_ENVIRONMENT` is set, + `RESURS_SCOPE`), and
  * `RESURS_CAMPAIGNS` (a comma-separated allow-list). Throws ConfigError when they don't add up.
  */
-export function optionsFromEnv(env: ResursEnv = process.env): CheckoutRouterOptions {
+export function optionsFromEnv(env: ResursEnv = process.env): CheckoutRouterOptions & { storeId: string } {
   const storeId = present(env.RESURS_STORE_ID);
   const problems: string[] = [];
   if (!storeId) problems.push('Set RESURS_STORE_ID to your Resurs store id.');
@@ -66,7 +66,7 @@ export function optionsFromEnv(env: ResursEnv = process.env): CheckoutRouterOpti
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
-  const options: CheckoutRouterOptions = { storeId: storeId!, auth: auth! };
+  const options: CheckoutRouterOptions & { storeId: string } = { storeId: storeId!, auth: auth! };
   if (environment === 'test' || environment === 'production') options.environment = environment;
   const baseUrl = present(env.RESURS_BASE_URL);
   if (baseUrl) options.baseUrl = baseUrl;

@@ -94,7 +94,7 @@ export interface ReuseOptions {
 export type RateLimitOptions = Partial<Omit<RateLimitLibraryOptions, 'handler' | 'message' | 'statusCode' | 'passOnStoreError'>>;
 
 /** Where Resurs sends the shopper back: a fixed URL, or one per request and order reference. */
-export type RedirectTarget = string | ((req: Request, orderReference: string) => string);
+export type RedirectTarget = string | ((req: Request, orderReference: string, storeId: string) => string);
 
 /** What `payments.onPaymentUpdate` receives: one verified fact about a payment. */
 export interface PaymentUpdateEvent {
@@ -109,17 +109,23 @@ export interface PaymentUpdateEvent {
   action?: string;
   /** For management callbacks: Resurs' id of the action (the dedupe key). */
   actionId?: string;
-  /** The payment as `GET /v2/payments/{id}` answered it. */
+  /**
+   * The payment as `GET /v2/payments/{id}` answered it. Its `storeId` is the router's store (or,
+   * with several stores, the one the signed callback URL names): checked before this is called.
+   */
   payment: Payment;
   requestId: string;
 }
 
 /** Taking the payment: `POST {path}` creates it, `POST {callbackPath}/…` receives Resurs' callbacks. */
 export interface PaymentsOptions {
-  /** The order from YOUR server-side cart (never from the browser): reference and lines. */
-  order: (req: Request) => Order | Promise<Order>;
+  /**
+   * The order from YOUR server-side cart (never from the browser): reference and lines.
+   * `storeId` is the request's store (the one `storeId` names, or your function chose).
+   */
+  order: (req: Request, storeId: string) => Order | Promise<Order>;
   /** The shopper, when you know them; `undefined` lets Resurs ask. */
-  customer?: (req: Request) => Customer | undefined | Promise<Customer | undefined>;
+  customer?: (req: Request, storeId: string) => Customer | undefined | Promise<Customer | undefined>;
   /** Where Resurs sends the shopper back: `https:` (loopback `http:` allowed). */
   redirect: { successUrl: RedirectTarget; failUrl: RedirectTarget };
   /** Where Resurs reaches this router: public `https:` origin + mount path (`http:` only on loopback). */
@@ -147,6 +153,8 @@ export interface SessionCreatedEvent {
   requestId: string;
   /** True when the session came from the reuse store (or a shared in-flight call). */
   reused: boolean;
+  /** The Resurs store the session was created for. */
+  storeId: string;
   durationMs: number;
 }
 
@@ -154,6 +162,8 @@ export interface SessionCreatedEvent {
 export interface CheckoutErrorEvent {
   error: ResursCheckoutError;
   campaign: string | undefined;
+  /** The request's Resurs store, once it was known (undefined when the answer came before it). */
+  storeId: string | undefined;
   requestId: string;
 }
 
@@ -195,8 +205,26 @@ export interface ResursClientOptions {
   dispatcher?: Dispatcher;
 }
 
+/**
+ * Picks the Resurs store of one storefront request (by country, domain, path, ...). It must
+ * return one of `stores`; anything else is a bug of the shop: 500, logged, and nothing is sent
+ * to Resurs.
+ */
+export type StoreChoice = (req: Request) => string | undefined;
+
 /** Options of `createCheckoutRouter`. */
-export interface CheckoutRouterOptions extends ResursClientOptions {
+export interface CheckoutRouterOptions extends Omit<ResursClientOptions, 'storeId'> {
+  /**
+   * Your Resurs store id; or, to serve several stores from one app, a function of the request
+   * that returns one of `stores`.
+   */
+  storeId: string | StoreChoice;
+  /**
+   * Every store id a `storeId` function may return (required with one, refused without). A
+   * storefront can never reach a store outside this list. Sessions, reuse, payments and callbacks
+   * are kept per store; one token source serves them all.
+   */
+  stores?: string[];
   /** Which campaigns the storefront may ask for. Default: any well-formed campaign. */
   campaigns?: CampaignRule;
   /** The route path. Default `/checkout/session`. */
@@ -219,9 +247,8 @@ export interface CheckoutRouterOptions extends ResursClientOptions {
   crossSiteOrigins?: string[];
 }
 
-/** Client options with every default filled in. */
-export interface ResolvedClientOptions {
-  storeId: string;
+/** What every upstream call needs (the transport, the token source), with defaults filled in. */
+export interface ResolvedUpstreamOptions {
   environment: ResursEnvironment;
   baseUrl: string;
   merchantApiUrl: string;
@@ -238,8 +265,17 @@ export interface ResolvedClientOptions {
   dispatcher: Dispatcher | undefined;
 }
 
+/** Client options with every default filled in. */
+export interface ResolvedClientOptions extends ResolvedUpstreamOptions {
+  storeId: string;
+}
+
 /** Router options with every default filled in. */
-export interface ResolvedRouterOptions extends ResolvedClientOptions {
+export interface ResolvedRouterOptions extends ResolvedUpstreamOptions {
+  /** Every store this router serves; one entry for a fixed `storeId`. */
+  stores: readonly string[];
+  /** The merchant's store function; undefined for a fixed `storeId` (then it is `stores[0]`). */
+  storeOf: StoreChoice | undefined;
   campaigns: CampaignRule | undefined;
   path: string;
   reuse: (ReuseOptions & { marginSeconds: number }) | undefined;
@@ -289,7 +325,7 @@ const CLIENT_KEYS = [
   'httpsAgent',
   'dispatcher',
 ] as const;
-const ROUTER_ONLY_KEYS = ['campaigns', 'path', 'reuse', 'rateLimit', 'onSessionCreated', 'onError', 'payments', 'crossSiteOrigins'] as const;
+const ROUTER_ONLY_KEYS = ['stores', 'campaigns', 'path', 'reuse', 'rateLimit', 'onSessionCreated', 'onError', 'payments', 'crossSiteOrigins'] as const;
 
 // ---- custom checks ------------------------------------------------------------------------
 
@@ -359,9 +395,11 @@ const authSchema = Joi.object({
   .without('token', ['getToken', ...CREDENTIAL_KEYS])
   .without('getToken', ['token', ...CREDENTIAL_KEYS]);
 
+// "." and ".." would climb out of /stores/ in the URL, even percent-encoded.
+const storeIdSchema = Joi.string().min(1).max(256).invalid('.', '..');
+
 const clientKeys = {
-  // "." and ".." would climb out of /stores/ in the URL, even percent-encoded.
-  storeId: Joi.string().min(1).max(256).invalid('.', '..').required(),
+  storeId: storeIdSchema.required(),
   environment: Joi.string().valid('test', 'production'),
   baseUrl: baseUrlSchema,
   merchantApiUrl: baseUrlSchema,
@@ -394,6 +432,8 @@ const clientKeys = {
 
 const routerKeys = {
   ...clientKeys,
+  storeId: Joi.alternatives().try(storeIdSchema, Joi.function()).required(),
+  stores: Joi.array().items(storeIdSchema).min(1).max(1000).unique(),
   campaigns: Joi.alternatives().try(
     Joi.array().items(campaignName).min(1),
     Joi.function(),
@@ -436,7 +476,9 @@ const routerSchema = Joi.object(routerKeys).required();
 
 /** What to do about a problem at `path`, in the merchant's words. Never includes the value. */
 const HINTS: Record<string, string> = {
-  storeId: 'set `storeId` to your Resurs store id (a non-empty string other than "." or "..")',
+  storeId:
+    'set `storeId` to your Resurs store id (a non-empty string of at most 256 characters, other than "." or ".."); a router also takes a function (req) => one of `stores`',
+  stores: '`stores` must be a non-empty list of distinct Resurs store ids (each a non-empty string of at most 256 characters, other than "." or "..")',
   environment: "`environment` must be 'test' or 'production'",
   baseUrl:
     'set `baseUrl` to an absolute https: URL without query or fragment, such as RESURS_MOCK_BASE_URL (http: is allowed only for 127.0.0.1, localhost or ::1)',
@@ -546,13 +588,13 @@ function validate<T>(schema: Joi.ObjectSchema, input: unknown, forClient: boolea
   const problems = error ? error.details.map((d) => describe(d, known, forClient)) : [];
   const rateLimit = (input as { rateLimit?: unknown }).rateLimit;
   if (!forClient && typeof rateLimit === 'object' && rateLimit !== null) problems.push(...rateLimitProblems(rateLimit as Record<string, unknown>));
-  problems.push(...crossFieldProblems(input as CheckoutRouterOptions));
+  problems.push(...crossFieldProblems(input as CheckoutRouterOptions, forClient));
   if (problems.length > 0) throw new ConfigError([...new Set(problems)]);
   return value as T;
 }
 
 /** Rules joi cannot say on one key: they name the fix. */
-function crossFieldProblems(input: CheckoutRouterOptions): string[] {
+function crossFieldProblems(input: CheckoutRouterOptions, forClient: boolean): string[] {
   const problems: string[] = [];
   const auth = input.auth as Partial<ClientCredentialsAuth> | undefined;
   if (auth && typeof auth === 'object' && 'clientId' in auth && auth.tokenUrl === undefined && input.environment === undefined) {
@@ -561,6 +603,12 @@ function crossFieldProblems(input: CheckoutRouterOptions): string[] {
   if (input.dispatcher !== undefined && (input.httpAgent !== undefined || input.httpsAgent !== undefined)) {
     problems.push('`dispatcher` and `httpAgent`/`httpsAgent` cannot be used together: pick one way to reach Resurs.');
   }
+  if (!forClient && typeof input.storeId === 'function' && input.stores === undefined) {
+    problems.push('`stores` is required when `storeId` is a function: list every store id the function may return, e.g. stores: ["se-store-id", "no-store-id"].');
+  }
+  if (!forClient && typeof input.storeId === 'string' && input.stores !== undefined) {
+    problems.push('`stores` goes with a `storeId` function: with one fixed store id, leave `stores` out.');
+  }
   const payments = input.payments;
   if (payments && typeof payments === 'object' && payments.store === undefined && input.reuse?.store && typeof input.reuse.store.add !== 'function') {
     problems.push('`payments.store` is required: `reuse.store` has no add (set if absent), which payments and callbacks need to be exactly-once. Pass a MemorySessionStore or RedisSessionStore.');
@@ -568,17 +616,26 @@ function crossFieldProblems(input: CheckoutRouterOptions): string[] {
   return problems;
 }
 
+/** A store id given later (`client.forStore`), held to the same rule as `storeId`. Throws ConfigError. */
+export function checkStoreId(storeId: string): string {
+  if (storeIdSchema.validate(storeId).error) throw new ConfigError(['`forStore(storeId)` needs a Resurs store id: a non-empty string of at most 256 characters, other than "." or "..".']);
+  return storeId;
+}
+
 /** Validates `createResursClient` options and fills in defaults. Throws ConfigError. */
 export function resolveClientOptions(input: ResursClientOptions): ResolvedClientOptions {
   const value = validate<ResursClientOptions>(clientSchema, input, true);
-  return resolveClient(value, input);
+  return { storeId: value.storeId, ...resolveUpstream(value, input) };
 }
 
 /** Validates `createCheckoutRouter` options and fills in defaults. Throws ConfigError. */
 export function resolveRouterOptions(input: CheckoutRouterOptions): ResolvedRouterOptions {
   const value = validate<CheckoutRouterOptions>(routerSchema, input, false);
+  const storeOf = typeof input.storeId === 'function' ? input.storeId : undefined;
   return {
-    ...resolveClient(value, input),
+    ...resolveUpstream(value, input),
+    stores: storeOf ? [...value.stores!] : [value.storeId as string],
+    storeOf,
     campaigns: input.campaigns,
     path: value.path ?? DEFAULTS.path,
     reuse: input.reuse && { ...input.reuse, marginSeconds: input.reuse.marginSeconds ?? DEFAULTS.marginSeconds },
@@ -601,12 +658,11 @@ export function resolveRouterOptions(input: CheckoutRouterOptions): ResolvedRout
  * caller's own options, because joi clones objects and a store, logger or agent must stay the
  * very instance the merchant passed.
  */
-function resolveClient(value: ResursClientOptions, input: ResursClientOptions): ResolvedClientOptions {
+function resolveUpstream(value: Omit<ResursClientOptions, 'storeId'>, input: Omit<ResursClientOptions, 'storeId'>): ResolvedUpstreamOptions {
   const environment = value.environment ?? DEFAULTS.environment;
   const column = RESURS_ENVIRONMENTS[environment];
   const auth: AuthOptions = 'clientId' in input.auth ? { ...input.auth, tokenUrl: input.auth.tokenUrl ?? column.tokenUrl } : input.auth;
   return {
-    storeId: value.storeId,
     environment,
     baseUrl: (value.baseUrl ?? column.baseUrl).replace(/\/+$/, ''),
     merchantApiUrl: (value.merchantApiUrl ?? column.merchantApiUrl).replace(/\/+$/, ''),

@@ -3,8 +3,8 @@
  * API's payments, all on one transport (token source, deadline, breaker per host, retries).
  */
 import { isLoopbackHost } from '../net';
-import type { ResolvedClientOptions, ResursClientOptions } from '../options/options';
-import { resolveClientOptions } from '../options/options';
+import type { ResolvedClientOptions, ResolvedUpstreamOptions, ResursClientOptions } from '../options/options';
+import { checkStoreId, resolveClientOptions } from '../options/options';
 import { createTransport } from '../transport/transport';
 import type { CallContext, Transport } from '../transport/transport';
 import { createPaymentOperations } from './payments';
@@ -31,6 +31,11 @@ export interface ResursClient {
   /** Payments on Resurs' Merchant API v2 (`merchantApiUrl`). */
   readonly payments: PaymentsClient;
   /**
+   * The same calls for another of your Resurs stores, on this client's token source, deadline
+   * and breakers. Throws ConfigError when `storeId` is not a valid store id.
+   */
+  forStore(storeId: string): ResursClient;
+  /**
    * Fetches the token now (client credentials), so the first shopper does not wait for it.
    * Rejects with ResursCheckoutError when Resurs refuses; resolves at once for other auth forms.
    */
@@ -39,10 +44,26 @@ export interface ResursClient {
   close(): void;
 }
 
-/** The client and the parts the router builds on. */
+/** One store's calls on the shared transport. */
+export interface StoreCalls {
+  readonly storeId: string;
+  createSession(input?: CreateSessionInput, context?: CreateSessionContext): Promise<CheckoutSession>;
+  /** The store's payments, plus the scoped create and search the router uses. */
+  readonly payments: PaymentOperations;
+}
+
+/** The transport (token source, deadline, breaker per host) and the calls of any store on it. */
+export interface Upstream {
+  readonly transport: Transport;
+  /** The calls of one store; cheap, but the router builds each store's once. */
+  store(storeId: string): StoreCalls;
+  warmUp(): Promise<void>;
+  close(): void;
+}
+
+/** A client and its transport (the doctor watches the wire through it). */
 export interface BuiltClient extends ResursClient {
   readonly transport: Transport;
-  readonly paymentOperations: PaymentOperations;
 }
 
 /** Creates a client; throws ConfigError on invalid options. */
@@ -50,20 +71,41 @@ export function createResursClient(options: ResursClientOptions): ResursClient {
   return buildResursClient(resolveClientOptions(options));
 }
 
-/** Builds a client from already-resolved options (the router shares its validation). */
-export function buildResursClient(options: ResolvedClientOptions): BuiltClient {
+/** Builds the transport and the per-store calls from already-resolved options. */
+export function buildUpstream(options: ResolvedUpstreamOptions): Upstream {
   const transport = createTransport(options);
-  const sessionFor = createSessionOperation(options.baseUrl, options.storeId, {
+  const rules = {
     baseUrlIsLoopback: isLoopbackHost(new URL(options.baseUrl).hostname),
     allowedScriptOrigins: options.allowedScriptOrigins,
-  });
-  const paymentOperations = createPaymentOperations(transport, options.merchantApiUrl, options.storeId);
+  };
   return {
     transport,
-    paymentOperations,
-    payments: paymentOperations,
-    createSession: (input = {}, context) => transport.call(sessionFor(input.campaign), context),
+    store(storeId) {
+      const sessionFor = createSessionOperation(options.baseUrl, storeId, rules);
+      return {
+        storeId,
+        createSession: (input = {}, context) => transport.call(sessionFor(input.campaign), context),
+        payments: createPaymentOperations(transport, options.merchantApiUrl, storeId),
+      };
+    },
     warmUp: () => transport.tokens.warmUp(options.logger),
     close: () => transport.tokens.close(),
   };
+}
+
+/** Builds a client from already-resolved options (the doctor shares its validation). */
+export function buildResursClient(options: ResolvedClientOptions): BuiltClient {
+  const upstream = buildUpstream(options);
+  const view = (storeId: string): BuiltClient => {
+    const calls = upstream.store(storeId);
+    return {
+      transport: upstream.transport,
+      createSession: calls.createSession,
+      payments: calls.payments,
+      forStore: (other) => view(checkStoreId(other)),
+      warmUp: upstream.warmUp,
+      close: upstream.close,
+    };
+  };
+  return view(options.storeId);
 }

@@ -19,6 +19,7 @@ import { MONEY_STORE_TIMEOUT_MS, StoreUnavailable } from '../store/bounded';
 import type { Fail } from './exchange';
 import { exchangeOf } from './exchange';
 import { sendNoContent } from './respond';
+import type { Stores } from './stores';
 
 /** What Resurs sends, for problem details. */
 export const CALLBACK_BODY = { shape: 'the callback JSON', limitBytes: 4096 } as const;
@@ -26,13 +27,18 @@ export const CALLBACK_BODY = { shape: 'the callback JSON', limitBytes: 4096 } as
 /** How long onPaymentUpdate may take before Resurs is told to deliver again. */
 export const HOOK_TIMEOUT_MS = 10_000;
 
+/** What the callback routes need of each store: its payments (the fresh lookup) and its exactly-once marks. */
+export interface CallbackStoreParts {
+  operations: PaymentOperations;
+  marks: FactMarks;
+}
+
 export interface CallbackRouteDeps {
   kind: 'authorization' | 'management';
-  storeId: string;
   payments: ResolvedPaymentsOptions;
-  operations: PaymentOperations;
+  /** The router's stores; with several, the signed URL names the callback's store. */
+  stores: Stores<CallbackStoreParts>;
   signer: CallbackSigner;
-  marks: FactMarks;
   allowIp: (ip: string | undefined) => boolean;
   fail: Fail;
   /** Injectable for tests. */
@@ -68,7 +74,7 @@ export function callbackIpGate(allowIp: (ip: string | undefined) => boolean, kin
 }
 
 export function createCallbackHandler(deps: CallbackRouteDeps): RequestHandler {
-  const { kind, payments, operations, signer, marks, fail } = deps;
+  const { kind, payments, stores, signer, fail } = deps;
   const hookTimeoutMs = deps.hookTimeoutMs ?? HOOK_TIMEOUT_MS;
   // A claimed fact is held while its hook may run (and its confirm be written); a mark whose
   // holder died or could not release it expires then, so Resurs' next delivery is handled.
@@ -84,7 +90,11 @@ export function createCallbackHandler(deps: CallbackRouteDeps): RequestHandler {
       if (!deps.allowIp(req.ip)) throw refused('ip');
       const ref = typeof req.query.ref === 'string' ? req.query.ref : '';
       const sig = typeof req.query.sig === 'string' ? req.query.sig : '';
-      if (!ref || !signer.verify(ref, sig)) throw refused('signature');
+      // With several stores the signed URL names the store; with one there is nothing to choose.
+      const store = stores.several ? (typeof req.query.store === 'string' ? stores.byId(req.query.store) : undefined) : stores.of(req);
+      if (!ref || !store || !signer.verify(ref, store.id, sig)) throw refused('signature');
+      exchange.storeId = store.id;
+      const { operations, marks } = store.parts;
       const hint = parse(req.body);
 
       let payment: Payment;
@@ -94,7 +104,7 @@ export function createCallbackHandler(deps: CallbackRouteDeps): RequestHandler {
         if (error instanceof ResursCheckoutError && error.code === 'not_found') throw error;
         throw retryLater('The payment could not be looked up at Resurs; deliver again later.', error);
       }
-      if (payment.order?.orderReference !== ref || payment.storeId !== deps.storeId) throw refused('payment');
+      if (payment.order?.orderReference !== ref || payment.storeId !== store.id) throw refused('payment');
 
       const status = payment.status;
       // Resurs says something was decided, but its payment still waits for the shopper: its read

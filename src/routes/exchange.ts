@@ -19,6 +19,8 @@ export interface Exchange {
   log: Logger;
   startedAt: number;
   campaign?: string;
+  /** The request's Resurs store, once chosen. */
+  storeId?: string;
   /** The problem's code, once one was answered (for the request metric). */
   code?: string;
   telemetry: RouteTelemetry;
@@ -45,7 +47,13 @@ export function createBegin(logger: Logger, route: RouteName, path: string): Req
     const exchange: Exchange = { requestId, log, startedAt: Date.now(), telemetry: beginRoute(route, req.method, req.baseUrl + path) };
     (res.locals as Record<symbol, Exchange>)[EXCHANGE] = exchange;
     res.once('close', () =>
-      endRoute(exchange.telemetry, { status: res.statusCode, code: exchange.code, finished: res.writableFinished, campaign: exchange.campaign }),
+      endRoute(exchange.telemetry, {
+        status: res.statusCode,
+        code: exchange.code,
+        finished: res.writableFinished,
+        campaign: exchange.campaign,
+        storeId: exchange.storeId,
+      }),
     );
     res.set('X-Request-Id', requestId);
     next();
@@ -81,7 +89,7 @@ export function createFail(onError: ((event: CheckoutErrorEvent) => void) | unde
     } else {
       (error.status >= 500 ? exchange.log.warn : exchange.log.info)(fields, `Answered ${error.status} ${error.code}.`);
     }
-    callHook(exchange.log, 'onError', () => onError?.({ error, campaign: exchange.campaign, requestId: exchange.requestId }));
+    callHook(exchange.log, 'onError', () => onError?.({ error, campaign: exchange.campaign, storeId: exchange.storeId, requestId: exchange.requestId }));
     sendProblem(res, error, exchange.requestId);
   };
 }

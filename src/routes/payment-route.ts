@@ -8,6 +8,8 @@ import { ResursCheckoutError } from '../errors';
 import { isLoopbackHost } from '../net';
 import type { RedirectTarget, ResolvedPaymentsOptions, ResolvedRouterOptions } from '../options/options';
 import { createPaymentGuard } from '../payments/one-payment-per-order';
+import type { PaymentGuard } from '../payments/one-payment-per-order';
+import type { StoreCalls } from '../resurs/client';
 import { toCheckoutError } from '../problem';
 import type { Payment } from '../resurs/payment';
 import { redirectUrlOf } from '../resurs/payment';
@@ -22,25 +24,49 @@ import type { Fail } from './exchange';
 import { exchangeOf } from './exchange';
 import { merchantCodeError, runMerchantCode } from './merchant-code';
 import { sendPayment } from './respond';
+import type { Stores } from './stores';
 
 /** What the storefront sends, for problem details. */
 export const PAYMENT_BODY = { shape: '{"paymentMethodId": "<id>"}', limitBytes: 1024 } as const;
 
+/** What the payment route needs of each store: its payments and its one-payment-per-order guard. */
+export interface PaymentStoreParts {
+  operations: PaymentOperations;
+  guard: PaymentGuard;
+}
+
+/** Builds a store's payment parts: one shared store, one namespace per Resurs store. */
+export function paymentPartsFor(
+  settings: ResolvedRouterOptions,
+  payments: ResolvedPaymentsOptions,
+  store: SessionStore & Required<Pick<SessionStore, 'add'>>,
+): (calls: StoreCalls) => PaymentStoreParts {
+  return (calls) => ({
+    operations: calls.payments,
+    guard: createPaymentGuard({
+      store,
+      namespace: `${settings.merchantApiUrl}/stores/${calls.storeId}`,
+      recordTtlMs: payments.timeToLiveInMinutes * 60_000,
+      // A create and its settling search each get at most deadlineMs.
+      lockTtlMs: 2 * settings.deadlineMs + 1000,
+    }),
+  });
+}
+
 export interface PaymentRouteDeps {
   settings: ResolvedRouterOptions;
   payments: ResolvedPaymentsOptions;
-  store: SessionStore & Required<Pick<SessionStore, 'add'>>;
-  operations: PaymentOperations;
+  stores: Stores<PaymentStoreParts>;
   transport: Transport;
   signer: CallbackSigner;
   fail: Fail;
 }
 
 /** A redirect URL the merchant gave: https, or http on loopback. */
-function checkedRedirect(target: RedirectTarget, req: Request, orderReference: string, name: string): string {
+function checkedRedirect(target: RedirectTarget, req: Request, orderReference: string, storeId: string, name: string): string {
   let value: unknown;
   try {
-    value = typeof target === 'function' ? target(req, orderReference) : target;
+    value = typeof target === 'function' ? target(req, orderReference, storeId) : target;
   } catch {
     throw merchantCodeError(`payments.redirect.${name}`, `payments.redirect.${name} threw; answered 500.`);
   }
@@ -52,15 +78,8 @@ function checkedRedirect(target: RedirectTarget, req: Request, orderReference: s
 }
 
 export function createPaymentHandler(deps: PaymentRouteDeps): RequestHandler {
-  const { settings, payments, operations, transport, signer, fail } = deps;
+  const { settings, payments, stores, transport, signer, fail } = deps;
   const merchantApiIsLoopback = isLoopbackHost(new URL(settings.merchantApiUrl).hostname);
-  const guard = createPaymentGuard({
-    store: deps.store,
-    namespace: `${settings.merchantApiUrl}/stores/${settings.storeId}`,
-    recordTtlMs: payments.timeToLiveInMinutes * 60_000,
-    // A create and its settling search each get at most deadlineMs.
-    lockTtlMs: 2 * settings.deadlineMs + 1000,
-  });
   const toRecord = (payment: Payment) => {
     const redirect = redirectUrlOf(payment, merchantApiIsLoopback);
     if (typeof redirect === 'string') {
@@ -75,23 +94,26 @@ export function createPaymentHandler(deps: PaymentRouteDeps): RequestHandler {
     const exchange = exchangeOf(res);
     try {
       const { paymentMethodId } = parsePaymentRequest(req.body);
-      const order = await runMerchantCode('payments.order', () => payments.order(req));
+      const store = stores.of(req);
+      const storeId = (exchange.storeId = store.id);
+      const { operations, guard } = store.parts;
+      const order = await runMerchantCode('payments.order', () => payments.order(req, storeId));
       const problem = orderProblem(order);
       if (problem) throw merchantCodeError('payments.order', `payments.order returned an order that breaks a rule: ${problem}. Fix your order builder.`, { rule: problem });
-      const customer = payments.customer ? await runMerchantCode('payments.customer', () => payments.customer!(req)) : undefined;
+      const customer = payments.customer ? await runMerchantCode('payments.customer', () => payments.customer!(req, storeId)) : undefined;
       const { orderReference } = order;
       const options = {
         initiatedOnCustomersDevice: true,
         handleFrozenPayments: true,
         redirectionUrls: {
           customer: {
-            successUrl: checkedRedirect(payments.redirect.successUrl, req, orderReference, 'successUrl'),
-            failUrl: checkedRedirect(payments.redirect.failUrl, req, orderReference, 'failUrl'),
+            successUrl: checkedRedirect(payments.redirect.successUrl, req, orderReference, storeId, 'successUrl'),
+            failUrl: checkedRedirect(payments.redirect.failUrl, req, orderReference, storeId, 'failUrl'),
           },
         },
         callbacks: {
-          authorization: { url: signer.url('authorization', orderReference) },
-          management: { url: signer.url('management', orderReference) },
+          authorization: { url: signer.url('authorization', orderReference, storeId) },
+          management: { url: signer.url('management', orderReference, storeId) },
         },
         timeToLiveInMinutes: payments.timeToLiveInMinutes,
       };
@@ -110,7 +132,7 @@ export function createPaymentHandler(deps: PaymentRouteDeps): RequestHandler {
         }),
       );
       if (res.destroyed || res.writableEnded) return;
-      exchange.log.info({ status: 201, paymentStatus: record.status, durationMs: Date.now() - exchange.startedAt }, 'Payment created.');
+      exchange.log.info({ status: 201, storeId, paymentStatus: record.status, durationMs: Date.now() - exchange.startedAt }, 'Payment created.');
       sendPayment(res, record);
     } catch (error) {
       if (res.destroyed || res.writableEnded) return;

@@ -12,8 +12,8 @@ import { usesTestEnvironment } from '../options/environments';
 import type { CheckoutRouterOptions, ResolvedPaymentsOptions, ResolvedRouterOptions } from '../options/options';
 import { resolveRouterOptions } from '../options/options';
 import { toCheckoutError } from '../problem';
-import { buildResursClient } from '../resurs/client';
-import type { BuiltClient } from '../resurs/client';
+import { buildUpstream } from '../resurs/client';
+import type { StoreCalls } from '../resurs/client';
 import { MemorySessionStore } from '../store/memory-store';
 import { canLock } from '../store/lock';
 import { CALLBACK_BODY, callbackIpGate, createCallbackHandler } from './callback-route';
@@ -21,10 +21,12 @@ import { createBegin, createFail, hasExchange, inRouteContext } from './exchange
 import type { Fail } from './exchange';
 import { bodyError, jsonOnly, limitReadBody, logOf, onlyPost, parseJsonBody, sameSiteOnly } from './guards';
 import type { BodyRules } from './guards';
-import { PAYMENT_BODY, createPaymentHandler } from './payment-route';
+import { PAYMENT_BODY, createPaymentHandler, paymentPartsFor } from './payment-route';
 import { createRateLimit } from './rate-limit';
-import { SESSION_BODY, createSessionHandler } from './session-route';
+import { SESSION_BODY, createSessionHandler, sessionPartsFor } from './session-route';
+import { buildStores } from './stores';
 import type { RouteName } from '../telemetry/route';
+import type { Transport } from '../transport/transport';
 
 export { BODY_LIMIT_BYTES } from './guards';
 
@@ -48,7 +50,10 @@ export interface CheckoutRouter extends Router {
  */
 export function createCheckoutRouter(options: CheckoutRouterOptions): CheckoutRouter {
   const settings = resolveRouterOptions(options);
-  const client = buildResursClient(settings);
+  const upstream = buildUpstream(settings);
+  // One token source and transport for all stores; each store's calls built once.
+  const calls = new Map<string, StoreCalls>(settings.stores.map((id) => [id, upstream.store(id)]));
+  const callsOf = (id: string) => calls.get(id)!;
   warnIfTestInProduction(settings);
   const fail = createFail(settings.onError);
   const rateLimit = settings.rateLimit && createRateLimit(settings.rateLimit, { logger: settings.logger, logOf, fail });
@@ -74,41 +79,42 @@ export function createCheckoutRouter(options: CheckoutRouterOptions): CheckoutRo
     });
   };
 
-  mount(settings.path, 'session', SESSION_BODY, createSessionHandler(settings, client, fail), true);
-  if (settings.payments) mountPayments(settings, settings.payments, client, fail, mount);
+  const sessionParts = sessionPartsFor(settings);
+  mount(settings.path, 'session', SESSION_BODY, createSessionHandler(settings, buildStores(settings, (id) => sessionParts(callsOf(id))), fail), true);
+  if (settings.payments) mountPayments(settings, settings.payments, callsOf, upstream.transport, fail, mount);
 
-  router.warmUp = () => client.warmUp();
-  router.close = () => client.close();
+  router.warmUp = () => upstream.warmUp();
+  router.close = () => upstream.close();
   return router;
 }
 
 function mountPayments(
   settings: ResolvedRouterOptions,
   payments: ResolvedPaymentsOptions,
-  client: BuiltClient,
+  callsOf: (storeId: string) => StoreCalls,
+  transport: Transport,
   fail: Fail,
   mount: (path: string, route: RouteName, body: BodyRules, handler: RequestHandler, storefront: boolean, gates?: RequestHandler[]) => void,
 ): void {
   // Checked with the options: a payments store (or the reuse store it defaults to) has add.
   const store = payments.store ?? (settings.reuse?.store && canLock(settings.reuse.store) ? settings.reuse.store : new MemorySessionStore({ maxEntries: 100_000 }));
   if (!canLock(store)) throw new TypeError('payments.store must have add');
-  const signer = createCallbackSigner(payments.callbackSecret, `${payments.callbackBaseUrl}${payments.callbackPath}`);
-  const operations = client.paymentOperations;
-  mount(
-    payments.path,
-    'payment',
-    PAYMENT_BODY,
-    createPaymentHandler({ settings, payments, store, operations, transport: client.transport, signer, fail }),
-    true,
-  );
-  const marks = createFactMarks(store, `${settings.merchantApiUrl}/stores/${settings.storeId}`);
+  const paymentParts = paymentPartsFor(settings, payments, store);
+  const paymentStores = buildStores(settings, (id) => paymentParts(callsOf(id)));
+  const signer = createCallbackSigner(payments.callbackSecret, `${payments.callbackBaseUrl}${payments.callbackPath}`, paymentStores.several);
+  mount(payments.path, 'payment', PAYMENT_BODY, createPaymentHandler({ settings, payments, stores: paymentStores, transport, signer, fail }), true);
+  // Marks are kept per store, like the payments: one shared store, a namespace each.
+  const callbackStores = buildStores(settings, (id) => ({
+    operations: callsOf(id).payments,
+    marks: createFactMarks(store, `${settings.merchantApiUrl}/stores/${id}`),
+  }));
   const allowIp = compileIpAllowList(payments.callbackIps);
   for (const kind of ['authorization', 'management'] as const) {
     mount(
       `${payments.callbackPath}/${kind}`,
       `callback.${kind}`,
       CALLBACK_BODY,
-      createCallbackHandler({ kind, storeId: settings.storeId, payments, operations, signer, marks, allowIp, fail }),
+      createCallbackHandler({ kind, payments, stores: callbackStores, signer, allowIp, fail }),
       false,
       payments.callbackIps ? [callbackIpGate(allowIp, kind, fail)] : [],
     );

@@ -7,11 +7,12 @@ import type { ResolvedRouterOptions } from '../options/options';
 import type { Logger } from '../logger';
 import { errorName } from '../logger';
 import { toCheckoutError } from '../problem';
-import type { ResursClient } from '../resurs/client';
+import type { StoreCalls } from '../resurs/client';
 import type { CheckoutSession } from '../resurs/session';
 import { isLoopbackHost } from '../net';
 import { checkSession } from '../resurs/session';
 import { createSessionReuse } from '../reuse/session-reuse';
+import type { SessionReuse } from '../reuse/session-reuse';
 import { compileCampaignRule } from '../rules/campaigns';
 import { parseSessionRequest } from '../rules/session-request';
 import { MemorySessionStore } from '../store/memory-store';
@@ -20,29 +21,44 @@ import type { Fail } from './exchange';
 import { callHook, exchangeOf } from './exchange';
 import { runMerchantCode } from './merchant-code';
 import { sendSession } from './respond';
+import type { Stores } from './stores';
 
 /** What the storefront sends, for problem details. */
 export const SESSION_BODY = { shape: '{} or {"campaign": "<name>"}', limitBytes: 1024 } as const;
 
-export function createSessionHandler(settings: ResolvedRouterOptions, resurs: ResursClient, fail: Fail): RequestHandler {
-  const checkCampaign = compileCampaignRule<Request>(settings.campaigns);
+/** What the session route needs of each store: its calls and, with reuse, its reused sessions. */
+export interface SessionStoreParts {
+  calls: StoreCalls;
+  reused: SessionReuse | undefined;
+}
+
+/** Builds a store's session parts: reuse is kept per store (one shared reuse store, a namespace each). */
+export function sessionPartsFor(settings: ResolvedRouterOptions): (calls: StoreCalls) => SessionStoreParts {
   const sessionRules = {
     baseUrlIsLoopback: isLoopbackHost(new URL(settings.baseUrl).hostname),
     allowedScriptOrigins: settings.allowedScriptOrigins,
   };
-  const reuse = settings.reuse && {
-    key: settings.reuse.key,
-    sessions: createSessionReuse({
-      store: settings.reuse.store ?? new MemorySessionStore(),
-      marginSeconds: settings.reuse.marginSeconds,
-      namespace: `${settings.baseUrl}/stores/${settings.storeId}`,
-      // A creating instance is done within its deadline; a lock older than that is a crashed one's.
-      lockTtlMs: settings.deadlineMs + 1000,
-      logger: settings.logger,
-      // A stored session is served only if this router would accept it from Resurs itself.
-      check: (stored: unknown) => checkSession(stored, sessionRules),
-    }),
-  };
+  const reuseStore = settings.reuse && (settings.reuse.store ?? new MemorySessionStore());
+  return (calls) => ({
+    calls,
+    reused:
+      settings.reuse &&
+      createSessionReuse({
+        store: reuseStore!,
+        marginSeconds: settings.reuse.marginSeconds,
+        namespace: `${settings.baseUrl}/stores/${calls.storeId}`,
+        // A creating instance is done within its deadline; a lock older than that is a crashed one's.
+        lockTtlMs: settings.deadlineMs + 1000,
+        logger: settings.logger,
+        // A stored session is served only if this router would accept it from Resurs itself.
+        check: (stored: unknown) => checkSession(stored, sessionRules),
+      }),
+  });
+}
+
+export function createSessionHandler(settings: ResolvedRouterOptions, stores: Stores<SessionStoreParts>, fail: Fail): RequestHandler {
+  const checkCampaign = compileCampaignRule<Request>(settings.campaigns);
+  const reuseKeyOf = settings.reuse?.key;
 
   return async function createSession(req, res) {
     const exchange = exchangeOf(res);
@@ -56,21 +72,24 @@ export function createSessionHandler(settings: ResolvedRouterOptions, resurs: Re
       const input = parseSessionRequest(req.body); // {} or {campaign}: the client's input as is
       const { campaign } = input;
       exchange.campaign = campaign;
+      const store = stores.of(req);
+      exchange.storeId = store.id;
+      const { calls, reused: reuse } = store.parts;
       if (campaign !== undefined) await runMerchantCode('campaigns', () => checkCampaign(campaign, req));
       if (gone.signal.aborted) return;
 
       let session: CheckoutSession;
       let reused = false;
-      const key = reuse && reuseKey(reuse.key, req, campaign, exchange.log);
+      const key = reuse && reuseKeyOf && reuseKey(reuseKeyOf, req, campaign, exchange.log);
       if (reuse && key !== undefined) {
         let created = false;
         // Shared by every request with this key: not tied to one storefront connection.
-        session = await reuse.sessions.get(
+        session = await reuse.get(
           key,
           campaign,
           () => {
             created = true;
-            return resurs.createSession(input, { requestId: exchange.requestId });
+            return calls.createSession(input, { requestId: exchange.requestId });
           },
           exchange.log,
           // This shopper waits no longer than its own budget, and stops waiting when it leaves.
@@ -78,15 +97,15 @@ export function createSessionHandler(settings: ResolvedRouterOptions, resurs: Re
         );
         reused = !created;
       } else {
-        session = await resurs.createSession(input, { requestId: exchange.requestId, signal: gone.signal });
+        session = await calls.createSession(input, { requestId: exchange.requestId, signal: gone.signal });
       }
       if (gone.signal.aborted) return;
 
       const durationMs = Date.now() - exchange.startedAt;
       noteSession(exchange.telemetry, reused);
-      exchange.log.info({ status: 201, campaign, reused, durationMs }, 'Checkout session created.');
+      exchange.log.info({ status: 201, campaign, storeId: store.id, reused, durationMs }, 'Checkout session created.');
       callHook(exchange.log, 'onSessionCreated', () =>
-        settings.onSessionCreated?.({ session, campaign, requestId: exchange.requestId, reused, durationMs }),
+        settings.onSessionCreated?.({ session, campaign, requestId: exchange.requestId, reused, storeId: store.id, durationMs }),
       );
       sendSession(res, session);
     } catch (error) {

@@ -36,6 +36,8 @@ export interface RouteEnd {
   finished: boolean;
   /** The storefront's campaign, once its format was checked. */
   campaign: string | undefined;
+  /** The request's Resurs store, once chosen (one of the router's `stores`: a short list). */
+  storeId: string | undefined;
 }
 
 export type CallbackOutcome = 'handled' | 'duplicate' | 'refused' | 'retry' | 'invalid';
@@ -81,6 +83,7 @@ export function endRoute(telemetry: RouteTelemetry, end: RouteEnd): void {
   if (code !== 'ok') spanAttributes['error.type'] = code;
   if (end.campaign !== undefined) spanAttributes['resurs.campaign'] = end.campaign;
   const measured: Attributes = { route, code, 'http.response.status_code': end.status };
+  if (end.storeId !== undefined) spanAttributes['resurs.store_id'] = measured['resurs.store_id'] = end.storeId;
   if (route === 'callback.authorization' || route === 'callback.management') {
     const outcome = end.finished ? callbackOutcome(end.status, telemetry.hookCalled) : 'retry';
     spanAttributes['resurs.callback.outcome'] = outcome;

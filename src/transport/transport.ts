@@ -11,7 +11,7 @@ import type { TokenSource } from '../auth/token-source';
 import { ResursCheckoutError } from '../errors';
 import type { Logger } from '../logger';
 import { silentLogger, withFields } from '../logger';
-import type { ResolvedClientOptions } from '../options/options';
+import type { ResolvedUpstreamOptions } from '../options/options';
 import { sleep, untilAborted } from '../resilience/abort';
 import { backoffDelay } from '../resilience/backoff';
 import { BreakerOpen } from '../resilience/breaker';
@@ -70,15 +70,16 @@ export interface Transport {
   call<T>(operation: Operation<T>, context?: CallContext): Promise<T>;
 }
 
-export function createTransport(options: ResolvedClientOptions): Transport {
+export function createTransport(options: ResolvedUpstreamOptions): Transport {
   const http = createHttp(options);
-  const tokens = createTokenSource(options.auth, { http, timeoutMs: options.timeoutMs, logger: options.logger });
+  const telemetry = createTransportTelemetry();
+  const tokens = createTokenSource(options.auth, { http, timeoutMs: options.timeoutMs, logger: options.logger, telemetry });
   // An attempt cut off by the request's deadline got no answer in time: a failure like a timeout.
   const breakers = createBreakers(
     options.breaker,
     (error) => (error instanceof UpstreamFailure && error.sickness) || error instanceof DeadlineExceeded,
   );
-  const settings: LoopSettings = { http, tokens, breakers, options, telemetry: createTransportTelemetry() };
+  const settings: LoopSettings = { http, tokens, breakers, options, telemetry };
 
   const transport: Transport = {
     http,
@@ -125,7 +126,7 @@ interface LoopSettings {
   http: AxiosInstance;
   tokens: TokenSource;
   breakers: Breakers;
-  options: ResolvedClientOptions;
+  options: ResolvedUpstreamOptions;
   telemetry: TransportTelemetry;
 }
 
