@@ -141,7 +141,7 @@ function render(spans: ReadableSpan[]): string {
   </style></head><body><div id="chart">
     <h1>express-resurs-checkout: one purchase in traces</h1>
     <div class="sub">Demo shop + Resurs stand-in on loopback, simulated latency 30–60 ms; the first Create Session attempt got a 503 and was retried.
-      The gap before it is the client-credentials token fetch. Each attempt sent its own span to Resurs as W3C <code>traceparent</code>.</div>
+      The client-credentials token fetch is an operation of its own. Each attempt, the token fetch too, sent its own span to Resurs as W3C <code>traceparent</code>.</div>
     <div class="sub legend"><span style="background:#3b6fb6"></span>route <span style="background:#8e6bbf"></span>Resurs operation <span style="background:#5cb85c"></span>HTTP attempt <span style="background:#d9534f"></span>failed attempt</div>
     <div class="axis"><div class="name"></div><div class="lane" style="height:16px;border:0">${ticks.map((t) => `<div class="tick" style="left:${(t / total) * 100}%">${t} ms</div>`).join('')}</div></div>
     ${body}
