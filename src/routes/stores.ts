@@ -27,9 +27,11 @@ export interface Stores<T> {
 export function buildStores<T>(settings: Pick<ResolvedRouterOptions, 'stores' | 'storeOf'>, build: (storeId: string) => T): Stores<T> {
   const all = new Map<string, Store<T>>(settings.stores.map((id) => [id, { id, parts: build(id) }]));
   const storeOf = settings.storeOf;
-  const only = all.get(settings.stores[0]!)!;
   const byId = (id: string) => all.get(id);
-  if (!storeOf) return { of: () => only, byId, several: false };
+  if (!storeOf) {
+    const only = all.get(settings.stores[0]!)!;
+    return { of: () => only, byId, several: false };
+  }
   return {
     of(req) {
       let chosen: unknown;
