@@ -66,7 +66,7 @@ describe('cli() arguments', () => {
       const { code, stdout, stderr } = await callCli(argv);
       expect(code).toBe(EXIT_USAGE);
       expect(stdout).toBe('');
-      expect(stderr).toMatch(/Usage: express-resurs-checkout doctor \[--json\] \[--help\]/);
+      expect(stderr).toMatch(/Usage: express-resurs-checkout doctor \[--json\] \[--store <id>\]\.\.\. \[--help\]/);
     }
   });
 
@@ -79,6 +79,22 @@ describe('cli() arguments', () => {
     expect(standIn.tokenRequests).toHaveLength(0);
     expect(HELP).toMatch(/needed only with payments: unset, its check is skipped/);
     expect(HELP).toMatch(/Exit codes: 0 every check passed \(skipped ones allowed\), 1 a check failed, 2 usage error/);
+  });
+
+  test('--store without a valid store id is a usage error, before any call', async () => {
+    for (const argv of [['doctor', '--store'], ['doctor', '--store', '..'], ['doctor', '--store=']]) {
+      const { code, stderr } = await callCli(argv, envFor(standIn));
+      expect(code).toBe(EXIT_USAGE);
+      expect(stderr).toMatch(/--store needs a Resurs store id/);
+    }
+    expect(standIn.tokenRequests).toHaveLength(0);
+  });
+
+  test('--store adds stores to the store check: each gets its session', async () => {
+    const { code, stdout } = await callCli(['doctor', '--store', 'no-store', '--store=fi-store'], envFor(standIn));
+    expect(code).toBe(EXIT_OK);
+    expect(stdout).toMatch(/✓ store known: .*'cli-store'.*; .*'no-store'.*; .*'fi-store'/);
+    expect(standIn.sessionRequests.map((r) => r.path.replace(/^.*\/stores\//, ''))).toEqual(['cli-store/sessions', 'no-store/sessions', 'fi-store/sessions']);
   });
 
   test('doctor: exit 0 when all pass, 1 when one fails; human lines by default', async () => {

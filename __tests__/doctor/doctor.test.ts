@@ -293,6 +293,17 @@ describe('doctor with a static RESURS_TOKEN', () => {
     expect(check(report, 'store').status).toBe('pass');
   });
 
+  test('several stores: a token valid for one of them fails the store check for the other, naming it', async () => {
+    const token = standIn.issueToken({ storeId: 'doctor-store' });
+    const report = await runDoctor(staticEnv(token), { stores: ['doctor-store', 'no-store'] });
+    expectFailure(report, 'store', /RESURS_STORE_ID belongs to RESURS_ENVIRONMENT/, [token]);
+    const store = check(report, 'store');
+    expect(store.detail).toMatch(/^1 of 2 stores failed: Resurs answered 403 to Create Session for store 'no-store'/);
+    expect(store.detail).not.toContain("'doctor-store'");
+    // The listed RESURS_STORE_ID is not asked twice.
+    expect(standIn.sessionRequests.map((r) => r.path.replace(/^.*\/stores\//, ''))).toEqual(['doctor-store/sessions', 'no-store/sessions']);
+  });
+
   test('a token for another store: store known fails (403)', async () => {
     const token = standIn.issueToken({ storeId: 'someone-else' });
     const report = await runDoctor(staticEnv(token));

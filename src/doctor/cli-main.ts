@@ -4,6 +4,7 @@
  * Exit codes: 0 every check passed (skipped ones allowed), 1 a check failed, 2 usage error.
  */
 import type { ResursEnv } from '../options/from-env';
+import { checkStoreId } from '../options/options';
 import { VERSION } from '../version';
 import { formatHuman, formatJson } from './format';
 import { runDoctor } from './run';
@@ -13,7 +14,7 @@ export const EXIT_OK = 0;
 export const EXIT_CHECK_FAILED = 1;
 export const EXIT_USAGE = 2;
 
-export const HELP = `Usage: express-resurs-checkout doctor [--json]
+export const HELP = `Usage: express-resurs-checkout doctor [--json] [--store <id>]...
 
 Checks the Resurs set-up that optionsFromEnv() reads from the environment, one line each,
 with a fix for each failure:
@@ -22,7 +23,7 @@ with a fix for each failure:
   credentials and scope accepted Resurs issues a token for RESURS_CLIENT_ID/SECRET and RESURS_SCOPE
   token lifetime                 at least 5 minutes (from expires_in / the JWT's exp)
   clock skew                     local clock within 30 s of Resurs' Date header
-  store known                    a checkout session is created for RESURS_STORE_ID
+  store known                    a checkout session is created for RESURS_STORE_ID (and each --store)
   Merchant API reachable         a payment search (random order reference) answers
   callback URL publicly https    RESURS_CALLBACK_BASE_URL is https on a public host
 
@@ -41,13 +42,14 @@ Notes:
   - Secrets (RESURS_CLIENT_SECRET, RESURS_TOKEN, fetched tokens) are never printed.
 
 Options:
-  --json     one JSON object on stdout: {ok, summary, checks: [{id, name, status, ok, detail, fix?}]}
-  --help     this text
+  --json        one JSON object on stdout: {ok, summary, checks: [{id, name, status, ok, detail, fix?}]}
+  --store <id>  also check this store (repeat it for each store of an app serving several)
+  --help        this text
 
 Exit codes: 0 every check passed (skipped ones allowed), 1 a check failed, 2 usage error.
 `;
 
-const USAGE = 'Usage: express-resurs-checkout doctor [--json] [--help]\n';
+const USAGE = 'Usage: express-resurs-checkout doctor [--json] [--store <id>]... [--help]\n';
 
 export interface CliIo {
   stdout(text: string): void;
@@ -70,20 +72,30 @@ export async function cli(argv: readonly string[], env: ResursEnv, io: CliIo, op
     return EXIT_USAGE;
   }
   let json = false;
-  for (const arg of rest) {
+  const stores: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i]!;
     if (arg === '--help' || arg === '-h') {
       io.stdout(HELP);
       return EXIT_OK;
     }
     if (arg === '--json') json = true;
-    else {
+    else if (arg === '--store' || arg.startsWith('--store=')) {
+      const value = arg === '--store' ? rest[++i] : arg.slice('--store='.length);
+      try {
+        stores.push(checkStoreId(value ?? ''));
+      } catch {
+        io.stderr(`--store needs a Resurs store id (a non-empty string of at most 256 characters, other than "." or "..").\n${USAGE}`);
+        return EXIT_USAGE;
+      }
+    } else {
       io.stderr(`Unknown option '${arg}'.\n${USAGE}`);
       return EXIT_USAGE;
     }
   }
   let report;
   try {
-    report = await runDoctor(env, options);
+    report = await runDoctor(env, stores.length > 0 ? { ...options, stores } : options);
   } catch (error) {
     // A bug: say so without echoing anything that might hold a secret.
     io.stderr(`express-resurs-checkout doctor: unexpected ${error instanceof Error ? error.name : 'failure'}; please report it.\n`);

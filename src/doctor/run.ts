@@ -30,7 +30,7 @@ import {
   readTokenAnswer,
 } from './checks';
 import type { CallOutcome, FailureInfo, OptionsSummary } from './checks';
-import { CHECK_IDS, skip } from './types';
+import { CHECK_IDS, fail, pass, skip } from './types';
 import type { CheckId, CheckResult, DoctorReport, WireObservation } from './types';
 
 export interface DoctorOptions {
@@ -38,6 +38,8 @@ export interface DoctorOptions {
   timeoutMs?: number;
   /** The local clock (tests). */
   now?: () => number;
+  /** More stores to check besides RESURS_STORE_ID (`--store`, for an app serving several). */
+  stores?: readonly string[];
 }
 
 const REDACTED = '[redacted]';
@@ -120,6 +122,15 @@ function scrub(text: string, secrets: readonly string[]): string {
   return out;
 }
 
+/** One line for several stores: a pass when all passed, else the failures (and the first fix). */
+export function combineStores(results: readonly CheckResult[]): CheckResult {
+  if (results.length === 1) return results[0]!;
+  const failed = results.filter((r) => r.status === 'fail');
+  if (failed.length === 0) return pass('store', results.map((r) => r.detail).join('; '));
+  const fixes = [...new Set(failed.map((r) => r.fix).filter((fix): fix is string => fix !== undefined))];
+  return fail('store', `${failed.length} of ${results.length} stores failed: ${failed.map((r) => r.detail).join('; ')}`, fixes.join('; '));
+}
+
 /** Runs every check against the `RESURS_*` variables in `env`. */
 export async function runDoctor(env: ResursEnv, options: DoctorOptions = {}): Promise<DoctorReport> {
   const now = options.now ?? Date.now;
@@ -147,7 +158,7 @@ export async function runDoctor(env: ResursEnv, options: DoctorOptions = {}): Pr
   }
 
   try {
-    if (resolved && client) await runCalls(env, resolved, client, results, secrets, now);
+    if (resolved && client) await runCalls(env, resolved, client, results, secrets, now, options.stores ?? []);
   } finally {
     client?.close();
   }
@@ -170,6 +181,7 @@ async function runCalls(
   results: Map<CheckId, CheckResult>,
   secrets: Set<string>,
   now: () => number,
+  moreStores: readonly string[],
 ): Promise<void> {
   const auth = resolved.auth;
   const staticToken = 'token' in auth;
@@ -236,18 +248,26 @@ async function runCalls(
     return;
   }
 
-  // Store known: one real session, as a shopper's would be.
-  const sessionsFrom = seen.length;
-  const session = await settle(() => client.createSession({}, { requestId: `doctor-${randomBytes(6).toString('hex')}` }));
-  rememberTokens();
-  const lastSession = lastSeen(seen, sessionsFrom, resolved.baseUrl);
-  const storeResult = judgeStore(withLast(session, lastSession), {
-    storeId: resolved.storeId,
-    environment: resolved.environment,
-    baseUrl: resolved.baseUrl,
-    baseUrlOverridden: present(env.RESURS_BASE_URL) !== undefined,
-    staticToken,
-  });
+  // Store known: one real session per store, as a shopper's would be.
+  const checkStore = async (storeId: string) => {
+    const from = seen.length;
+    const session = await settle(() => client.forStore(storeId).createSession({}, { requestId: `doctor-${randomBytes(6).toString('hex')}` }));
+    rememberTokens();
+    const last = lastSeen(seen, from, resolved.baseUrl);
+    const judged = judgeStore(withLast(session, last), {
+      storeId,
+      environment: resolved.environment,
+      baseUrl: resolved.baseUrl,
+      baseUrlOverridden: present(env.RESURS_BASE_URL) !== undefined,
+      staticToken,
+    });
+    return { judged, last };
+  };
+  const first = await checkStore(resolved.storeId);
+  const lastSession = first.last;
+  const others: CheckResult[] = [];
+  for (const storeId of moreStores.filter((id) => id !== resolved.storeId)) others.push((await checkStore(storeId)).judged);
+  const storeResult = combineStores([first.judged, ...others]);
   if (staticToken) {
     const credentials = judgeStaticCredentials(lastSession);
     results.set('credentials', credentials);
