@@ -66,7 +66,7 @@ export async function startStandIn(options: StandInOptions = {}): Promise<StandI
   const sessionFaults = new FaultSelector();
   const tokenFaults = new FaultSelector();
   const timers = new Timers();
-  const campaigns = new Set(STAND_IN_CAMPAIGNS);
+  const campaigns = options.campaigns === 'any' ? 'any' : new Set(options.campaigns ?? STAND_IN_CAMPAIGNS);
   const sockets = new Set<Socket>();
   const sessionRequests: RecordedRequest[] = [];
   const tokenRequests: RecordedRequest[] = [];

@@ -44,7 +44,8 @@ export interface CreateSessionDeps {
   registry: SessionRegistry;
   faults: FaultSelector;
   timers: Timers;
-  campaigns: ReadonlySet<string>;
+  /** Known campaign names, or `'any'`. */
+  campaigns: ReadonlySet<string> | 'any';
   scriptUrl: string;
   sessionTtlSeconds: number;
   latencyMs: () => number;
@@ -57,7 +58,7 @@ const INVALID_TOKEN = { 'WWW-Authenticate': 'Bearer error="invalid_token"' };
 
 type Parsed = { ok: true; campaign?: string } | { ok: false; status: number; message: string };
 
-function parseRequest(req: IncomingMessage, body: string, campaigns: ReadonlySet<string>): Parsed {
+function parseRequest(req: IncomingMessage, body: string, campaigns: ReadonlySet<string> | 'any'): Parsed {
   const contentType = req.headers['content-type'];
   if (contentType !== undefined && !/^application\/(?:[\w.+-]+\+)?json\b/i.test(contentType)) {
     return { ok: false, status: 415, message: 'Content-Type must be application/json' };
@@ -75,7 +76,7 @@ function parseRequest(req: IncomingMessage, body: string, campaigns: ReadonlySet
   const campaign: unknown = (value as Record<string, unknown>).campaign;
   if (campaign === undefined) return { ok: true };
   if (typeof campaign !== 'string') return { ok: false, status: 400, message: 'campaign must be a string' };
-  if (!campaigns.has(campaign)) return { ok: false, status: 400, message: `Unknown campaign "${campaign}"` };
+  if (campaigns !== 'any' && !campaigns.has(campaign)) return { ok: false, status: 400, message: `Unknown campaign "${campaign}"` };
   return { ok: true, campaign };
 }
 

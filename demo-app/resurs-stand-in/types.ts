@@ -24,6 +24,11 @@ export interface StandInOptions {
   maxRecordedRequests?: number;
   /** Merchant API payments kept in memory; the oldest are dropped past this; default 100 000. */
   maxPayments?: number;
+  /**
+   * Campaign names Create Session accepts (others answer 400, as Resurs does for a campaign it
+   * does not know); `'any'` accepts every name (property tests). Default STAND_IN_CAMPAIGNS.
+   */
+  campaigns?: readonly string[] | 'any';
   /** How callbacks are delivered (attempts, retry interval, timeout); see {@link CallbackDelivery}. */
   callbackDelivery?: Partial<CallbackDelivery>;
 }
