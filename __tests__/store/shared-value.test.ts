@@ -154,6 +154,34 @@ describe('a failed creation, shared with the instances that waited for it', () =
     expect(creates).toBe(1);
   });
 
+  it('the holder fails and lets go between the waiter\'s look and its lock: the waiter still takes the failure, not the upstream', async () => {
+    // Found on a loaded CI machine: the waiter read "no failure", then the holder shared its
+    // failure and released the lock, then the waiter took the free lock and created a second time.
+    const store = new MemorySessionStore();
+    await store.set('lock', 'holder', 5000); // the holder is creating
+    let failureShared = false;
+    const create = jest.fn(async () => 'second call');
+    const waiter = getOrCreateShared(store, 'lock', {
+      read: async () => undefined,
+      create,
+      readFailure: async () => {
+        const seen = failureShared ? new Error('shared: holder timed out') : undefined;
+        if (!failureShared) {
+          // Right after this look, the holder fails: it leaves word and lets the lock go.
+          failureShared = true;
+          await store.delete('lock');
+        }
+        return seen;
+      },
+      lockTtlMs: 5000,
+      pollMs: 5,
+      maxPollMs: 5,
+    });
+    await expect(waiter).rejects.toThrow('shared: holder timed out');
+    expect(create).not.toHaveBeenCalled();
+    await expect(store.get('lock')).resolves.toBeUndefined(); // the waiter let the lock go again
+  });
+
   it('a newcomer that never waited still creates for itself', async () => {
     const store = new MemorySessionStore();
     await store.set('failed', 'earlier', 1000);

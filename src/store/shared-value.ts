@@ -96,16 +96,27 @@ export async function getOrCreateShared<T>(store: SessionStore & Pick<GuardedSto
     const attempt = await lockOf(store, lockKey, steps.lockTtlMs, signal);
     if (attempt.state === 'unavailable') return steps.create();
     if (attempt.state === 'held') {
+      let failure: unknown;
       try {
         signal?.throwIfAborted();
-        // The holder before us may have stored its value and let go between our read and our lock.
-        return (await (steps.reread ?? steps.read)()) ?? (await steps.create());
-      } catch (error) {
-        await steps.shareFailure?.(error);
-        throw error;
+        // The holder before us may have stored its value, or left word of its failure, and let go
+        // between our look and our lock.
+        const stored = await (steps.reread ?? steps.read)();
+        if (stored !== undefined) return stored;
+        failure = waited && steps.readFailure ? await steps.readFailure() : undefined;
+        if (failure === undefined) {
+          try {
+            return await steps.create();
+          } catch (error) {
+            await steps.shareFailure?.(error);
+            throw error;
+          }
+        }
       } finally {
         await attempt.lock.release();
       }
+      // Its failure is ours, as for a waiter that saw it before the lock was free.
+      throw failure;
     }
     waited = true;
     const left = giveUpAt - now();
