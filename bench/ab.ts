@@ -15,7 +15,7 @@ const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1]!;
 
 async function main(): Promise<void> {
   const builds = process.argv.slice(2);
-  if (builds.length < 2) throw new Error('usage: ab.ts <distA|baseline> <distB|baseline> ...');
+  if (builds.length < 2) throw new Error('usage: ab.ts <distA|baseline|limit> <distB|baseline|limit> ...');
   const rounds = envNumber('AB_ROUNDS', 6, 1);
   const duration = envNumber('AB_DURATION', 3, 1);
   const connections = envNumber('AB_CONNECTIONS', 20, 1);
@@ -27,9 +27,9 @@ async function main(): Promise<void> {
   // A build may carry options after a '#': /path/to/dist#{"breaker":false}
   const servers = await Promise.all(
     builds.map((spec) => [spec.split('#')[0]!, spec.split('#')[1] ?? '{}'] as const).map(([b, extra]) =>
-      b === 'baseline'
-        ? spawnTs<{ url: string; pid: number }>('bench/target.ts', ['baseline', config], { name: b, nodeArgs })
-        : spawnTs<{ url: string; pid: number }>('bench/target.ts', ['router', config], { name: b, nodeArgs, env: { BENCH_ROUTER_MODULE: b, BENCH_ROUTER_OPTIONS: extra, NODE_PATH: path.join(ROOT, 'node_modules') } }),
+      ['baseline', 'limit', 'express-undici'].includes(b)
+        ? spawnTs<{ url: string; pid: number }>('bench/target.ts', [b, config], { name: b, nodeArgs, compiled: true })
+        : spawnTs<{ url: string; pid: number }>('bench/target.ts', ['router', config], { name: b, nodeArgs, compiled: true, env: { BENCH_ROUTER_MODULE: b, BENCH_ROUTER_OPTIONS: extra, NODE_PATH: path.join(ROOT, 'node_modules') } }),
     ),
   );
   const results = builds.map(() => ({ rps: [] as number[], p99: [] as number[], cpu: [] as number[] }));

@@ -83,3 +83,26 @@ export function createLimitHandler({ baseUrl, storeId, token }: BaselineOptions)
     });
   };
 }
+
+/**
+ * The hand-written endpoint with undici instead of axios: Express 5 + `express.json()` + undici
+ * `Pool.request`. What Express itself costs on top of the limit; not in `npm run bench`'s table,
+ * for `bench/ab.ts` (`express-undici`).
+ */
+export function createExpressUndiciApp({ baseUrl, storeId, token }: BaselineOptions): Express {
+  const url = new URL(`${baseUrl.replace(/\/+$/, '')}/stores/${encodeURIComponent(storeId)}/sessions`);
+  const pool = new Pool(url.origin, { connections: 256, pipelining: 1 });
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  const app = express();
+  app.post('/checkout/session', express.json(), async (req, res) => {
+    try {
+      const campaign = typeof req.body?.campaign === 'string' ? req.body.campaign : undefined;
+      const upstream = await pool.request({ path: url.pathname, method: 'POST', headers, body: JSON.stringify(campaign ? { campaign } : {}) });
+      const data = (await upstream.body.json()) as { id: string; expiresAt: string; embed: { src: string } };
+      res.status(201).json({ id: data.id, expiresAt: data.expiresAt, embed: { src: data.embed.src } });
+    } catch {
+      res.status(502).json({ error: 'Could not create a checkout session' });
+    }
+  });
+  return app;
+}

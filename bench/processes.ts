@@ -3,7 +3,7 @@
  * event loop with the load generator. Every child is killed when the parent exits or is
  * signalled, and a child also exits on its own when its stdin closes (the parent died).
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
@@ -38,17 +38,41 @@ export interface Spawned<T> {
   stop(graceMs?: number): Promise<void>;
 }
 
+/** Where `tsconfig.bench.json` puts the compiled servers under test. */
+const COMPILED = path.join(ROOT, '.bench-build');
+let compiledOnce = false;
+
 /**
- * Runs `node [nodeArgs] -r ts-node/register/transpile-only <script> [args]` and resolves with the
- * first stdout line parsed as JSON (the child's "ready" line). Rejects when the child exits or
- * prints nothing within `timeoutMs`.
+ * Compiles the servers under test (bench/target.ts and what it imports) to plain JavaScript, once
+ * per run: a shop runs compiled code, and ts-node would load `node:domain` (through its REPL) and
+ * source-map support into the measured process, which slows every EventEmitter.emit there.
  */
-export function spawnTs<T>(script: string, args: string[], options: { nodeArgs?: string[]; timeoutMs?: number; name?: string; env?: Record<string, string> } = {}): Promise<Spawned<T>> {
+function compileTargets(): void {
+  if (compiledOnce) return;
+  const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.bench.json')], { cwd: ROOT, stdio: 'inherit' });
+  if (tsc.status !== 0) throw new Error('bench: compiling the targets (tsconfig.bench.json) failed; run `npm run build` first');
+  compiledOnce = true;
+}
+
+/**
+ * Runs `node [nodeArgs] -r ts-node/register/transpile-only <script> [args]` (or, with `compiled`,
+ * the script's compiled JavaScript) and resolves with the first stdout line parsed as JSON (the
+ * child's "ready" line). Rejects when the child exits or prints nothing within `timeoutMs`.
+ */
+export function spawnTs<T>(
+  script: string,
+  args: string[],
+  options: { nodeArgs?: string[]; timeoutMs?: number; name?: string; env?: Record<string, string>; compiled?: boolean } = {},
+): Promise<Spawned<T>> {
   hookExit();
   const name = options.name ?? path.basename(script);
+  if (options.compiled) compileTargets();
+  const entry = options.compiled
+    ? [path.join(COMPILED, script.replace(/\.ts$/, '.js'))]
+    : ['-r', 'ts-node/register/transpile-only', path.resolve(ROOT, script)];
   const child = spawn(
     process.execPath,
-    [...(options.nodeArgs ?? []), '-r', 'ts-node/register/transpile-only', path.resolve(ROOT, script), ...args],
+    [...(options.nodeArgs ?? []), ...entry, ...args],
     { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, ...options.env, TS_NODE_TRANSPILE_ONLY: 'true' } },
   );
   children.add(child);

@@ -104,7 +104,7 @@ async function main(): Promise<void> {
   await Promise.all(
     s.targets
       .filter((t) => t !== 'ceiling')
-      .map(async (t) => servers.set(t, await spawnTs<{ url: string; pid: number }>('bench/target.ts', [t, config], { nodeArgs, name: t }))),
+      .map(async (t) => servers.set(t, await spawnTs<{ url: string; pid: number }>('bench/target.ts', [t, config], { nodeArgs, name: t, compiled: true }))),
   );
 
   const json = { 'content-type': 'application/json' };

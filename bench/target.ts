@@ -2,6 +2,7 @@
  * Child entry: one benchmark target on 127.0.0.1 and a free port.
  *   limit              node:http + undici Pool.request, nothing else (bench/baseline.ts)
  *   baseline           the hand-written Express + axios endpoint (bench/baseline.ts)
+ *   express-undici     the same endpoint on undici Pool.request instead of axios (bench/ab.ts only)
  *   router-axios-http  express-resurs-checkout with httpAgent/httpsAgent given: axios' http adapter
  *   router             express-resurs-checkout with default options
  *   router-reuse       the same with reuse keyed on the X-Cart-Id header
@@ -20,7 +21,7 @@ import path from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import express from 'express';
 import type * as checkout from 'express-resurs-checkout';
-import { createBaselineApp, createLimitHandler } from './baseline';
+import { createBaselineApp, createExpressUndiciApp, createLimitHandler } from './baseline';
 import { exitWithParent } from './processes';
 
 interface TargetConfig {
@@ -32,6 +33,7 @@ interface TargetConfig {
 function createHandler(target: string, config: TargetConfig): http.RequestListener {
   if (target === 'limit') return createLimitHandler(config);
   if (target === 'baseline') return createBaselineApp(config);
+  if (target === 'express-undici') return createExpressUndiciApp(config);
   // Loaded only for the router targets (and only the build asked for).
   const { createCheckoutRouter } = require(process.env.BENCH_ROUTER_MODULE ? path.resolve(process.env.BENCH_ROUTER_MODULE) : 'express-resurs-checkout') as typeof checkout;
   const app = express();

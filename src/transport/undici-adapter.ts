@@ -87,8 +87,7 @@ async function send(
   options: UndiciAdapterOptions,
   dispatcherFor: (origin: string) => Dispatcher,
 ): Promise<AxiosResponse> {
-  const href = fullUrl(config);
-  const url = URL.canParse(href) ? new URL(href) : undefined;
+  const url = parseUrl(fullUrl(config));
   if (!url) throw new AxiosError('Invalid URL', AxiosError.ERR_INVALID_URL, config);
   const request: UndiciRequestInfo = { method: (config.method ?? 'get').toUpperCase(), origin: url.origin, path: url.pathname + url.search };
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
@@ -148,6 +147,15 @@ async function send(
 
 /** The absolute URL; axios' own joining only when there is a baseURL or params to apply. */
 const fullUrl = (config: InternalAxiosRequestConfig): string => (config.baseURL || config.params ? axios.getUri(config) : config.url ?? '');
+
+/** One parse (URL.canParse and then new URL would be two). */
+function parseUrl(href: string): URL | undefined {
+  try {
+    return new URL(href);
+  } catch {
+    return undefined;
+  }
+}
 
 const isLimit = (n: number | undefined): n is number => typeof n === 'number' && n > -1;
 
