@@ -274,6 +274,7 @@ export function createClientCredentialsSource(auth: ClientCredentialsAuth, deps:
       if (cached?.token === token) cached = undefined;
       void storeFor(log)?.delete(storeKey);
     },
+    current: () => (cached && cached.refreshAt > now() ? cached.token : undefined),
     async getToken(context: TokenContext) {
       if (cached && cached.refreshAt > now()) return cached.token;
       // The shared fetch is not tied to one request: each waiter stops at its own signal.

@@ -17,6 +17,7 @@ export function createStaticTokenSource(token: string, now: () => number = Date.
     refreshable: false,
     invalidate: () => undefined,
     close: () => undefined,
+    current: () => (exp === undefined || now() < exp ? token : undefined),
     // Fails a deploy whose token has already expired.
     warmUp: async (log) => {
       await source.getToken({ signal: new AbortController().signal, log });

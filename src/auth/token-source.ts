@@ -4,11 +4,12 @@
  * merchant's own function.
  */
 import type { Logger } from '../logger';
+import type { StopSignal } from '../resilience/stop';
 
 /** What a token source gets for one request. */
 export interface TokenContext {
   /** Aborted when the request's deadline passes or the storefront goes away. */
-  signal: AbortSignal;
+  signal: StopSignal;
   /** The request's logger (carries the request id). */
   log: Logger;
 }
@@ -16,6 +17,8 @@ export interface TokenContext {
 /** Gives the Resurs client a merchant JWT. Rejects with a ResursCheckoutError. */
 export interface TokenSource {
   getToken(context: TokenContext): Promise<string>;
+  /** The token when one is at hand and valid now, without waiting (no promise on the hot path); else undefined. */
+  current?(): string | undefined;
   /** True when fetching again after a 401 can yield a different, valid token. */
   readonly refreshable: boolean;
   /** Resurs refused `token` (401): forget it so the next getToken fetches a new one. */

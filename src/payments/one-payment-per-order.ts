@@ -15,6 +15,7 @@ import { UnsettledPayment } from '../resurs/payments';
 import { StoreUnavailable, bounded } from '../store/bounded';
 import { tryLock } from '../store/lock';
 import type { SessionStore } from '../store/session-store';
+import type { StopSignal } from '../resilience/stop';
 
 /** What the storefront is answered, and what the store keeps per order (no amounts, no customer data). */
 export interface PaymentRecord {
@@ -39,7 +40,7 @@ export interface GuardedCreate {
   orderReference: string;
   paymentMethodId: string;
   /** Bounds every wait of this request. */
-  signal: AbortSignal;
+  signal: StopSignal;
   log: Logger;
   /** Creates the payment at Resurs (settling an unknown outcome itself). */
   create(): Promise<Payment>;

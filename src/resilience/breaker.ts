@@ -10,6 +10,7 @@
  * the consecutive-failure count from 0.
  */
 import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen } from 'cockatiel';
+import type { StopSignal } from './stop';
 
 export interface BreakerSettings {
   failureThreshold: number;
@@ -27,7 +28,7 @@ export class BreakerOpen extends Error {
 /** One call through the breaker. */
 export interface BreakerCall {
   /** The caller's stop signal: a call that starts after it aborted rejects with its reason. */
-  signal?: AbortSignal;
+  signal?: StopSignal;
   /** This call's failure opened the breaker. */
   onOpen?: () => void;
   /** This call was the probe, and its success closed the breaker. */

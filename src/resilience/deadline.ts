@@ -3,6 +3,8 @@
  * when the budget runs out (reason: DeadlineExceeded) or when the caller's own signal aborts
  * (reason: the caller's).
  */
+import { Stop } from './stop';
+import type { StopSignal } from './stop';
 
 /** The abort reason when a request's budget ran out. */
 export class DeadlineExceeded extends Error {
@@ -13,22 +15,22 @@ export class DeadlineExceeded extends Error {
 }
 
 export interface Deadline {
-  readonly signal: AbortSignal;
+  readonly signal: StopSignal;
   /** Milliseconds left (0 when spent). */
   remaining(): number;
   /** Clears the timer and the link to the caller's signal. Call when the request is done. */
   dispose(): void;
 }
 
-export function createDeadline(budgetMs: number, parent?: AbortSignal, now: () => number = Date.now): Deadline {
+export function createDeadline(budgetMs: number, parent?: StopSignal, now: () => number = Date.now): Deadline {
   const endsAt = now() + budgetMs;
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new DeadlineExceeded(budgetMs)), budgetMs);
-  const onParentAbort = () => controller.abort(parent?.reason);
+  const stop = new Stop();
+  const timer = setTimeout(() => stop.abort(new DeadlineExceeded(budgetMs)), budgetMs);
+  const onParentAbort = () => stop.abort(parent?.reason);
   if (parent?.aborted) onParentAbort();
   else parent?.addEventListener('abort', onParentAbort, { once: true });
   return {
-    signal: controller.signal,
+    signal: stop,
     remaining: () => Math.max(0, endsAt - now()),
     dispose() {
       clearTimeout(timer);

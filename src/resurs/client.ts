@@ -6,7 +6,7 @@ import { isLoopbackHost } from '../net';
 import type { ResolvedClientOptions, ResolvedUpstreamOptions, ResursClientOptions } from '../options/options';
 import { checkStoreId, resolveClientOptions } from '../options/options';
 import { createTransport } from '../transport/transport';
-import type { CallContext, Transport } from '../transport/transport';
+import type { CallContext, ScopeContext, Transport } from '../transport/transport';
 import { createPaymentOperations } from './payments';
 import type { PaymentOperations, PaymentsClient } from './payments';
 import { createSessionOperation } from './session';
@@ -47,7 +47,7 @@ export interface ResursClient {
 /** One store's calls on the shared transport. */
 export interface StoreCalls {
   readonly storeId: string;
-  createSession(input?: CreateSessionInput, context?: CreateSessionContext): Promise<CheckoutSession>;
+  createSession(input?: CreateSessionInput, context?: ScopeContext): Promise<CheckoutSession>;
   /** The store's payments, plus the scoped create and search the router uses. */
   readonly payments: PaymentOperations;
 }

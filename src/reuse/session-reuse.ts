@@ -10,6 +10,7 @@ import type { SessionStore } from '../store/session-store';
 import { getOrCreateShared } from '../store/shared-value';
 import { ERROR_STATUS } from '../errors';
 import type { ErrorCode } from '../errors';
+import type { StopSignal } from '../resilience/stop';
 
 /** How long a failed creation is shared with the instances that waited for it. */
 export const SHARED_FAILURE_MS = 2000;
@@ -53,7 +54,7 @@ export interface SessionReuseOptions {
 /** What bounds one request's wait for a session. */
 export interface ReuseWait {
   /** The shopper's signal (the storefront went away): the wait stops with its reason. */
-  signal?: AbortSignal;
+  signal?: StopSignal;
   /**
    * What is left of the request's budget (`deadlineMs` minus the time spent so far): when it runs
    * out the request rejects with 504 `upstream_timeout`, and never creates a second session.
@@ -131,7 +132,7 @@ export function createSessionReuse(options: SessionReuseOptions): SessionReuse {
     return session;
   }
 
-  function run(store: GuardedStore, storageKey: string, create: () => Promise<CheckoutSession>, log: Logger, signal: AbortSignal): Promise<CheckoutSession> {
+  function run(store: GuardedStore, storageKey: string, create: () => Promise<CheckoutSession>, log: Logger, signal: StopSignal): Promise<CheckoutSession> {
     return getOrCreateShared(store, `lock:${storageKey}`, {
       read: () => read(store, storageKey, log),
       reread: () => read(store, storageKey, undefined),
@@ -156,7 +157,7 @@ export function createSessionReuse(options: SessionReuseOptions): SessionReuse {
   }
 
   /** The flight for `storageKey`, started when there is none. */
-  function flightFor(storageKey: string, start: (signal: AbortSignal) => Promise<CheckoutSession>): Flight {
+  function flightFor(storageKey: string, start: (signal: StopSignal) => Promise<CheckoutSession>): Flight {
     const existing = flights.get(storageKey);
     if (existing) return existing;
     const stop = new AbortController();

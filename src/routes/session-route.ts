@@ -21,6 +21,7 @@ import type { Fail } from './exchange';
 import { callHook, exchangeOf } from './exchange';
 import { runMerchantCode } from './merchant-code';
 import { sendSession } from './respond';
+import { Stop } from '../resilience/stop';
 import type { Stores } from './stores';
 
 /** What the storefront sends, for problem details. */
@@ -63,7 +64,7 @@ export function createSessionHandler(settings: ResolvedRouterOptions, stores: St
   return async function createSession(req, res) {
     const exchange = exchangeOf(res);
     // Listen before any await: a shopper who leaves during the campaign rule costs no Resurs call.
-    const gone = new AbortController();
+    const gone = new Stop();
     const onClose = () => {
       if (!res.writableFinished) gone.abort(new Error('the storefront closed the request'));
     };
@@ -76,7 +77,7 @@ export function createSessionHandler(settings: ResolvedRouterOptions, stores: St
       exchange.storeId = store.id;
       const { calls, reused: reuse } = store.parts;
       if (campaign !== undefined) await runMerchantCode('campaigns', () => checkCampaign(campaign, req));
-      if (gone.signal.aborted) return;
+      if (gone.aborted) return;
 
       let session: CheckoutSession;
       let reused = false;
@@ -93,13 +94,13 @@ export function createSessionHandler(settings: ResolvedRouterOptions, stores: St
           },
           exchange.log,
           // This shopper waits no longer than its own budget, and stops waiting when it leaves.
-          { signal: gone.signal, budgetMs: settings.deadlineMs - (Date.now() - exchange.startedAt) },
+          { signal: gone, budgetMs: settings.deadlineMs - (Date.now() - exchange.startedAt) },
         );
         reused = !created;
       } else {
-        session = await calls.createSession(input, { requestId: exchange.requestId, signal: gone.signal });
+        session = await calls.createSession(input, { requestId: exchange.requestId, signal: gone });
       }
-      if (gone.signal.aborted) return;
+      if (gone.aborted) return;
 
       const durationMs = Date.now() - exchange.startedAt;
       noteSession(exchange.telemetry, reused);

@@ -2,6 +2,7 @@ import { errorMessage } from '../logger';
 import type { Logger } from '../logger';
 import { canLock, tryLock, type Lock } from './lock';
 import type { SessionStore } from './session-store';
+import type { StopSignal } from '../resilience/stop';
 
 /** Options for {@link guardStore}. */
 export interface GuardStoreOptions {
@@ -49,7 +50,7 @@ export interface GuardedStore extends SessionStore {
    * store has `add`. Rejects only with `signal`'s reason; a lock that lands after we stopped
    * waiting for it is released by its owner as soon as it does.
    */
-  lock?(key: string, ttlMs: number, signal?: AbortSignal): Promise<LockAttempt>;
+  lock?(key: string, ttlMs: number, signal?: StopSignal): Promise<LockAttempt>;
 }
 
 /** Per store: until when calls skip it (epoch ms), shared by every guard of that store. */
@@ -69,7 +70,7 @@ class StoreTimeout extends Error {
  * for the I/O phase of that turn of the event loop: an answer that arrived while the loop was busy
  * (CPU load) is taken, not timed out. A late rejection of `pending` is swallowed.
  */
-export function settleWithin<T>(pending: Promise<T>, ms: number, signal?: AbortSignal): Promise<T> {
+export function settleWithin<T>(pending: Promise<T>, ms: number, signal?: StopSignal): Promise<T> {
   pending.catch(() => undefined);
   if (signal?.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {

@@ -8,6 +8,7 @@ import { sleep, untilAborted } from '../resilience/abort';
 import type { GuardedStore, LockAttempt } from './guarded-store';
 import { canLock, tryLock } from './lock';
 import type { SessionStore } from './session-store';
+import type { StopSignal } from '../resilience/stop';
 
 export interface SharedValueSteps<T> {
   /** The fresh stored value, or undefined. */
@@ -26,7 +27,7 @@ export interface SharedValueSteps<T> {
    * The caller's budget: when it aborts, the wait ends at once and the call rejects with its
    * reason; nothing is created after that.
    */
-  signal?: AbortSignal;
+  signal?: StopSignal;
   /**
    * The holder's create failed: leave word for the instances waiting on its lock (e.g. a short
    * marker with the error's code). Never throws.
@@ -54,13 +55,13 @@ export function nextPoll(wait: number, max: number): number {
 }
 
 /** Resolves with `promise`, or rejects with the signal's reason once it aborts. */
-const bounded = <T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> => (signal ? untilAborted(promise, signal) : promise);
+const bounded = <T>(promise: Promise<T>, signal: StopSignal | undefined): Promise<T> => (signal ? untilAborted(promise, signal) : promise);
 
 /**
  * Asks for the lock: through the guard when there is one (it bounds the wait); a bare store's
  * errors reject. Either way a lock that lands after `signal` aborted is released by its owner.
  */
-async function lockOf(store: SessionStore & Pick<GuardedStore, 'lock'>, key: string, ttlMs: number, signal: AbortSignal | undefined): Promise<LockAttempt> {
+async function lockOf(store: SessionStore & Pick<GuardedStore, 'lock'>, key: string, ttlMs: number, signal: StopSignal | undefined): Promise<LockAttempt> {
   if (store.lock) return store.lock(key, ttlMs, signal);
   if (!canLock(store)) return { state: 'unavailable' };
   const pending = tryLock(store, key, ttlMs);

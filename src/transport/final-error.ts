@@ -8,11 +8,12 @@ import { BreakerOpen } from '../resilience/breaker';
 import { DeadlineExceeded } from '../resilience/deadline';
 import { UpstreamFailure } from './failure';
 import type { Operation } from './operation';
+import type { StopSignal } from '../resilience/stop';
 
 export interface FinalContext {
   log: Logger;
   refreshable: boolean;
-  callerSignal: AbortSignal | undefined;
+  callerSignal: StopSignal | undefined;
 }
 
 export function finalError(error: unknown, operation: Operation<unknown>, { log, refreshable, callerSignal }: FinalContext): unknown {

@@ -30,9 +30,6 @@ export interface HttpOptions {
   dispatcher?: Dispatcher | undefined;
 }
 
-/** Bodies go out as the caller made them (JSON text, a form string), answers come back as text. */
-const passThrough = (data: unknown): unknown => data;
-
 /** Creates the axios instance used for every Resurs call and token request. */
 export function createHttp(options: HttpOptions): AxiosInstance {
   const withAgents = options.httpAgent !== undefined || options.httpsAgent !== undefined;
@@ -49,8 +46,9 @@ export function createHttp(options: HttpOptions): AxiosInstance {
     maxBodyLength: MAX_ANSWER_BYTES,
     proxy: false,
     responseType: 'text',
-    transformRequest: [passThrough],
-    transformResponse: [passThrough],
+    // No transforms: bodies go out as the caller made them (JSON text, a form string), answers come back as text.
+    transformRequest: [],
+    transformResponse: [],
     validateStatus: null,
   });
   // axios.create copies in all of axios' defaults, and every request merges every one of them

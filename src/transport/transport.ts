@@ -18,6 +18,7 @@ import { BreakerOpen } from '../resilience/breaker';
 import type { BreakerCall } from '../resilience/breaker';
 import { DeadlineExceeded, createDeadline } from '../resilience/deadline';
 import type { Deadline } from '../resilience/deadline';
+import type { StopSignal } from '../resilience/stop';
 import { attemptOnce } from './attempt';
 import { createBreakers } from './breakers';
 import type { Breakers } from './breakers';
@@ -36,13 +37,18 @@ export interface CallContext {
   signal?: AbortSignal;
 }
 
+/** CallContext as the package itself passes it: any {@link StopSignal}, such as a light Stop. */
+export interface ScopeContext extends Omit<CallContext, 'signal'> {
+  signal?: StopSignal | undefined;
+}
+
 /** One request's budget and log, shared by every call it makes (a create and its search). */
 export interface RequestScope {
   readonly requestId: string;
   readonly log: Logger;
   readonly deadline: Deadline;
   /** The caller's own signal (storefront gone), to tell "cancelled" from "out of time". */
-  readonly callerSignal: AbortSignal | undefined;
+  readonly callerSignal: StopSignal | undefined;
 }
 
 /** Raised (as `cause` of the final error) when a write may have reached Resurs without an answer. */
@@ -57,7 +63,7 @@ export interface Transport {
   readonly http: AxiosInstance;
   readonly tokens: TokenSource;
   /** Opens a request scope: the deadline starts now. Close it with `scope.deadline.dispose()`. */
-  scope(context?: CallContext): RequestScope;
+  scope(context?: ScopeContext): RequestScope;
   /**
    * Sends `operation` within `scope`. Resolves to the checked answer; rejects with a
    * ResursCheckoutError (or the caller's abort reason). A non-idempotent operation that may have
@@ -65,9 +71,9 @@ export interface Transport {
    */
   send<T>(operation: Operation<T>, scope: RequestScope): Promise<T>;
   /** Runs `work` in a new request scope, disposed when it settles. */
-  within<T>(context: CallContext | undefined, work: (scope: RequestScope) => Promise<T>): Promise<T>;
+  within<T>(context: ScopeContext | undefined, work: (scope: RequestScope) => Promise<T>): Promise<T>;
   /** `within` + `send`, for a single call (a MaybeSent is answered as its final error). */
-  call<T>(operation: Operation<T>, context?: CallContext): Promise<T>;
+  call<T>(operation: Operation<T>, context?: ScopeContext): Promise<T>;
 }
 
 export function createTransport(options: ResolvedUpstreamOptions): Transport {
@@ -162,7 +168,8 @@ async function sendWithRetries<T>(settings: LoopSettings, operation: Operation<T
 
   for (let attempt = 1; ; attempt++) {
     if (breaker.isOpen()) throw lastFailure ?? new BreakerOpen(breaker.retryAfterMs());
-    token ??= await untilAborted(tokens.getToken({ signal: deadline.signal, log }), deadline.signal);
+    deadline.signal.throwIfAborted(); // a caller who already gave up costs no Resurs call
+    token ??= tokens.current?.() ?? (await untilAborted(tokens.getToken({ signal: deadline.signal, log }), deadline.signal));
     const bearer = token;
     const started = Date.now();
     try {

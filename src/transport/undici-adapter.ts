@@ -6,7 +6,8 @@
  */
 import axios, { AxiosError, AxiosHeaders, CanceledError } from 'axios';
 import type { AxiosAdapter, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
-import { EventEmitter } from 'node:events';
+import { Stop } from '../resilience/stop';
+import type { StopSignal } from '../resilience/stop';
 import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
 
@@ -181,19 +182,9 @@ function requestHeaders(config: InternalAxiosRequestConfig, url: URL): Record<st
   return plain;
 }
 
-/** What undici takes as a signal besides an AbortSignal: an emitter of 'abort'. Far cheaper to make on Node 20. */
-class Stop extends EventEmitter {
-  aborted = false;
-  abort(): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    this.emit('abort');
-  }
-}
-
 /** The request's own signal, plus config.timeout when set. `timedOut` tells the two apart. */
-function abortSignals(config: InternalAxiosRequestConfig): { signal: AbortSignal | Stop | undefined; timedOut(): boolean; done(): void } {
-  const own = config.signal as AbortSignal | undefined;
+function abortSignals(config: InternalAxiosRequestConfig): { signal: StopSignal | undefined; timedOut(): boolean; done(): void } {
+  const own = config.signal as StopSignal | undefined;
   if (!config.timeout) return { signal: own, timedOut: () => false, done: () => undefined };
   const stop = new Stop();
   let fired = false;
