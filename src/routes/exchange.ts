@@ -55,7 +55,7 @@ export function createBegin(logger: Logger, route: RouteName, path: string): Req
         storeId: exchange.storeId,
       }),
     );
-    res.set('X-Request-Id', requestId);
+    res.setHeader('X-Request-Id', requestId); // res.set would look for a charset to add
     next();
   };
 }

@@ -7,6 +7,7 @@ import express from 'express';
 import type { Request, RequestHandler } from 'express';
 import { ResursCheckoutError } from '../errors';
 import type { Logger } from '../logger';
+import { readJsonBody } from './body-reader';
 import { hasBody, isJsonMediaType, isUtf8 } from './content-type';
 import type { Fail } from './exchange';
 import { exchangeOf } from './exchange';
@@ -64,16 +65,13 @@ export function jsonOnly(fail: Fail, rules: BodyRules): RequestHandler {
 
 /** The body parser, and the check that a body sent without Content-Type is empty. */
 export function parseJsonBody(rules: BodyRules): RequestHandler {
-  return express.json({
-    limit: rules.limitBytes,
-    strict: true,
-    type: () => true,
-    verify: (req: Request, _res, buffer: Buffer) => {
-      if (buffer.length > 0 && req.headers['content-type'] === undefined) {
-        throw Object.assign(new Error('a body without Content-Type'), { status: 415, type: 'media.unsupported' });
-      }
-    },
-  });
+  const check = (req: Request, buffer: Buffer): void => {
+    if (buffer.length > 0 && req.headers['content-type'] === undefined) {
+      throw Object.assign(new Error('a body without Content-Type'), { status: 415, type: 'media.unsupported' });
+    }
+  };
+  const fallback = express.json({ limit: rules.limitBytes, strict: true, type: () => true, verify: (req: Request, _res, buffer: Buffer) => check(req, buffer) });
+  return readJsonBody(rules.limitBytes, fallback, check);
 }
 
 /**

@@ -24,6 +24,7 @@ import type { BodyRules } from './guards';
 import { PAYMENT_BODY, createPaymentHandler, paymentPartsFor } from './payment-route';
 import { createRateLimit } from './rate-limit';
 import { SESSION_BODY, createSessionHandler, sessionPartsFor } from './session-route';
+import { inSequence } from './stages';
 import { buildStores } from './stores';
 import type { RouteName } from '../telemetry/route';
 import type { Transport } from '../transport/transport';
@@ -70,7 +71,7 @@ export function createCheckoutRouter(options: CheckoutRouterOptions): CheckoutRo
     if (storefront) stages.push(sameSite);
     if (storefront && rateLimit) stages.push(rateLimit);
     stages.push(jsonOnly(fail, body), limitReadBody(fail, body, settings.logger), parseJsonBody(body), inRouteContext(handler));
-    router.all(path, ...stages);
+    router.all(path, inSequence(stages));
     // Errors on our path only: a body-parser error, or a bug. Nothing else of the app's passes here.
     router.use(path, (error: unknown, _req: Request, res: Response, next: NextFunction) => {
       if (!hasExchange(res)) return next(error);

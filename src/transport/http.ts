@@ -39,12 +39,11 @@ export function createHttp(options: HttpOptions): AxiosInstance {
       : options.dispatcher
         ? createUndiciAdapter({ maxAnswerBytes: MAX_ANSWER_BYTES, dispatcher: options.dispatcher })
         : sharedAdapter,
-    httpAgent: options.httpAgent ?? sharedHttpAgent,
-    httpsAgent: options.httpsAgent ?? sharedHttpsAgent,
-    maxRedirects: 0,
+    // axios' http adapter follows redirects and reads proxies from the environment unless told not
+    // to; the undici adapter does neither, so these settings exist only where they are read.
+    ...(withAgents ? { httpAgent: options.httpAgent ?? sharedHttpAgent, httpsAgent: options.httpsAgent ?? sharedHttpsAgent, maxRedirects: 0, proxy: false as const } : {}),
     maxContentLength: MAX_ANSWER_BYTES,
     maxBodyLength: MAX_ANSWER_BYTES,
-    proxy: false,
     responseType: 'text',
     // No transforms: bodies go out as the caller made them (JSON text, a form string), answers come back as text.
     transformRequest: [],
