@@ -194,6 +194,47 @@ test('aborting the signal while the body arrives rejects with a CanceledError an
   await socketClosed;
 });
 
+test('aborting a request still queued for a connection rejects at once, and it is never sent', async () => {
+  const paths: string[] = [];
+  const server = await upstream((req, res) => {
+    paths.push(req.url ?? '');
+    if (req.url === '/first') setTimeout(() => res.end('{"first":true}'), 100);
+    else res.end('{}');
+  });
+  const single = createUndiciAdapter({ maxAnswerBytes: CAP, connections: 1 });
+  const one = createClient(single);
+  const first = one.get(`${server.url}/first`);
+  const controller = new AbortController();
+  const queued = one.get(`${server.url}/second`, { signal: controller.signal }).catch((error: unknown) => error);
+  controller.abort();
+  expect(await queued).toBeInstanceOf(CanceledError);
+  expect((await first).data).toBe('{"first":true}');
+  await one.get(`${server.url}/third`); // the one connection goes on serving, in order
+  expect(paths).toEqual(['/first', '/third']);
+  await single.close();
+});
+
+test('an informational 1xx before the answer is skipped', async () => {
+  const server = await upstream((_req, res) => {
+    res.writeProcessing();
+    res.writeHead(201, { 'Content-Type': 'application/json' }).end('{"ok":true}');
+  });
+  const response = await client.post(server.url, '{}');
+  expect([response.status, response.data]).toEqual([201, '{"ok":true}']);
+});
+
+test("a dispatcher that throws instead of reporting rejects the request with its error's code", async () => {
+  const thrower = new Agent().compose(() => () => {
+    throw Object.assign(new Error('no route'), { code: 'EHOSTUNREACH' });
+  });
+  const error = await createClient(createUndiciAdapter({ maxAnswerBytes: CAP, dispatcher: thrower }))
+    .get('http://127.0.0.1:9/')
+    .catch((e: unknown) => e);
+  await thrower.close();
+  expect(error).toBeInstanceOf(AxiosError);
+  expect((error as AxiosError).code).toBe('EHOSTUNREACH');
+});
+
 test('config.timeout ends a request that gets no answer: ECONNABORTED, not a cancel, and the socket closes', async () => {
   const server = await upstream(() => undefined); // never answers
   const hit = server.nextRequest();

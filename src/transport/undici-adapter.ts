@@ -104,20 +104,14 @@ async function send(
 
   const signals = abortSignals(config);
   try {
-    const answer = await dispatcherFor(request.origin).request({
-      origin: request.origin,
-      path: request.path,
-      method: request.method as Dispatcher.HttpMethod,
-      headers: requestHeaders(config, url),
-      body: body ?? null,
-      signal: signals.signal ?? null,
-    });
-    const announced = request.method === 'HEAD' ? 0 : Number(answer.headers['content-length']); // a HEAD answer has no body
-    if (announced > cap) {
-      answer.body.on('error', () => undefined).destroy(); // drops the connection: the body is never read
-      throw tooLarge(cap, config, request);
-    }
-    const bytes = await readCapped(answer.body, cap, () => tooLarge(cap, config, request));
+    const answer = await exchange(
+      dispatcherFor(request.origin),
+      { origin: request.origin, path: request.path, method: request.method as Dispatcher.HttpMethod, headers: requestHeaders(config, url), body: body ?? null },
+      signals.signal,
+      cap,
+      () => tooLarge(cap, config, request),
+    );
+    const bytes = answer.bytes;
     const response: AxiosResponse = {
       data: config.responseType === 'arraybuffer' ? bytes : bytes.toString('utf8'),
       status: answer.statusCode,
@@ -205,25 +199,76 @@ function abortSignals(config: InternalAxiosRequestConfig): { signal: StopSignal 
   };
 }
 
-/** Reads the whole body, counting bytes as they arrive; past `cap` it destroys the request and rejects. */
-function readCapped(body: Dispatcher.ResponseData['body'], cap: number, tooLargeError: () => AxiosError): Promise<Buffer> {
+/** An answer as read off the wire. */
+interface Answer {
+  statusCode: number;
+  statusText: string;
+  headers: Record<string, string | string[] | undefined>;
+  bytes: Buffer;
+}
+
+/**
+ * One request through `dispatcher`'s handler interface (no response stream is made): the whole
+ * body, counted as it arrives. Past `cap` (or at once when Content-Length announces more) the
+ * request is aborted, which drops its connection. `signal` aborts it with its reason.
+ */
+function exchange(dispatcher: Dispatcher, request: Dispatcher.DispatchOptions, signal: StopSignal | undefined, cap: number, tooLargeError: () => AxiosError): Promise<Answer> {
   return new Promise((resolve, reject) => {
+    let controller: Dispatcher.DispatchController | undefined;
+    let settled = false;
+    let statusCode = 0;
+    let statusText = '';
+    let headers: Answer['headers'] = {};
     const chunks: Buffer[] = [];
     let size = 0;
-    body.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > cap) {
-        reject(tooLargeError());
-        body.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    body.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
-    body.on('error', reject);
-    body.on('close', () => {
-      if (!body.readableEnded) reject(new AxiosError('The answer was cut short', 'ECONNRESET'));
-    });
+    const settle = (): boolean => {
+      if (settled) return false;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      return true;
+    };
+    const fail = (error: unknown): void => {
+      if (settle()) reject(error);
+    };
+    /** Aborts the request (undici then reports `error` back, which finds it settled) and rejects. */
+    const stop = (error: unknown): void => {
+      controller?.abort(error as Error);
+      fail(error);
+    };
+    const onAbort = (): void => stop(signal!.reason);
+    if (signal?.aborted) return reject(signal.reason);
+    signal?.addEventListener('abort', onAbort);
+    const handler: Dispatcher.DispatchHandler = {
+      onRequestStart(started) {
+        controller = started;
+        if (settled) started.abort(signal?.reason as Error); // stopped while waiting for a connection
+      },
+      onResponseStart(_controller, status, responseHeaders, message) {
+        if (status < 200) return; // 1xx: informational, the answer follows
+        statusCode = status;
+        statusText = message ?? '';
+        headers = responseHeaders;
+        const announced = request.method === 'HEAD' ? 0 : Number(responseHeaders['content-length']); // a HEAD answer has no body
+        if (announced > cap) stop(tooLargeError());
+      },
+      onResponseData(_controller, chunk) {
+        if (settled) return;
+        size += chunk.length;
+        if (size > cap) return stop(tooLargeError());
+        chunks.push(chunk);
+      },
+      onResponseEnd() {
+        if (settle()) resolve({ statusCode, statusText, headers, bytes: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size) });
+      },
+      onResponseError(_controller, error) {
+        fail(error);
+      },
+    };
+    try {
+      dispatcher.dispatch(request, handler);
+    } catch (error) {
+      fail(error); // a dispatcher of the merchant's that throws instead of reporting
+    }
   });
 }
 
