@@ -86,8 +86,7 @@ export function createLimitHandler({ baseUrl, storeId, token }: BaselineOptions)
 
 /**
  * The hand-written endpoint with undici instead of axios: Express 5 + `express.json()` + undici
- * `Pool.request`. What Express itself costs on top of the limit; not in `npm run bench`'s table,
- * for `bench/ab.ts` (`express-undici`).
+ * `Pool.request`: what Express itself costs on top of the limit.
  */
 export function createExpressUndiciApp({ baseUrl, storeId, token }: BaselineOptions): Express {
   const url = new URL(`${baseUrl.replace(/\/+$/, '')}/stores/${encodeURIComponent(storeId)}/sessions`);

@@ -10,8 +10,8 @@ import path from 'node:path';
 export const RESULTS_JSON = path.join(__dirname, 'results.json');
 export const RESULTS_MD = path.join(__dirname, 'RESULTS.md');
 
-export type Target = 'ceiling' | 'limit' | 'baseline' | 'router-axios-http' | 'router' | 'router-reuse';
-export const TARGETS: readonly Target[] = ['ceiling', 'limit', 'baseline', 'router-axios-http', 'router', 'router-reuse'];
+export type Target = 'ceiling' | 'limit' | 'express-undici' | 'baseline' | 'router-axios-http' | 'router' | 'router-reuse';
+export const TARGETS: readonly Target[] = ['ceiling', 'limit', 'express-undici', 'baseline', 'router-axios-http', 'router', 'router-reuse'];
 
 export interface Run {
   target: Target;
@@ -51,6 +51,10 @@ export interface Ratios {
   /** router (default transport) / router-axios-http (axios' http adapter, as with `httpAgent`). */
   routerVsAxiosHttpCpu?: number | null;
   routerVsAxiosHttpRps?: number | null;
+  /** router / express-undici (Express 5 + express.json + undici, nothing else): what the package's own features cost. */
+  routerVsExpressUndiciCpu?: number | null;
+  /** express-undici CPU per request / baseline's: how far below the hand-written endpoint Express itself allows. */
+  expressUndiciVsBaselineCpu?: number | null;
 }
 
 export interface Soak {
@@ -108,9 +112,9 @@ export function computeRatios(runs: MeasuredRun[]): Ratios[] {
   const latencies = [...new Set(runs.map((r) => r.upstreamLatencyMs))];
   return latencies.map((upstreamLatencyMs) => {
     const get = (target: Target) => runs.find((r) => r.target === target && r.upstreamLatencyMs === upstreamLatencyMs);
-    const [ceiling, limit, baseline, axiosHttp, router, reuse] = TARGETS.map(get);
+    const [ceiling, limit, expressUndici, baseline, axiosHttp, router, reuse] = TARGETS.map(get);
     const cpu: Partial<Record<Target, number | null>> = {};
-    for (const r of [ceiling, limit, baseline, axiosHttp, router, reuse]) if (r) cpu[r.target] = r.cpuUsPerRequest ?? null;
+    for (const r of [ceiling, limit, expressUndici, baseline, axiosHttp, router, reuse]) if (r) cpu[r.target] = r.cpuUsPerRequest ?? null;
     return {
       upstreamLatencyMs,
       cpuUsPerRequest: cpu,
@@ -125,6 +129,8 @@ export function computeRatios(runs: MeasuredRun[]): Ratios[] {
       routerVsLimitRps: ratio(router?.rps, limit?.rps),
       routerVsAxiosHttpCpu: ratio(router?.cpuUsPerRequest, axiosHttp?.cpuUsPerRequest),
       routerVsAxiosHttpRps: ratio(router?.rps, axiosHttp?.rps),
+      routerVsExpressUndiciCpu: ratio(router?.cpuUsPerRequest, expressUndici?.cpuUsPerRequest),
+      expressUndiciVsBaselineCpu: ratio(expressUndici?.cpuUsPerRequest, baseline?.cpuUsPerRequest),
     };
   });
 }
@@ -148,12 +154,13 @@ export function runsTable(runs: Run[], ratios?: Ratios[]): string {
 
 export function ratiosTable(ratios: Ratios[]): string {
   const lines = [
-    '| upstream latency | router/baseline rps | router/baseline p99 | router/baseline CPU per request | router/limit rps | router/limit CPU per request | router/router-axios-http rps | router/router-axios-http CPU per request | router/ceiling rps | router/ceiling p99 | router-reuse/router rps | router-reuse/router p99 |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| upstream latency | router/baseline rps | router/baseline p99 | router/baseline CPU per request | express-undici/baseline CPU per request | router/express-undici CPU per request | router/limit rps | router/limit CPU per request | router/router-axios-http rps | router/router-axios-http CPU per request | router/ceiling rps | router/ceiling p99 | router-reuse/router rps | router-reuse/router p99 |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of ratios) {
     lines.push(
       `| ${r.upstreamLatencyMs} ms | ${fmt(r.routerVsBaselineRps, 3)} | ${fmt(r.routerVsBaselineP99, 3)} | ${fmt(r.routerVsBaselineCpu, 3)} | ` +
+        `${fmt(r.expressUndiciVsBaselineCpu, 3)} | ${fmt(r.routerVsExpressUndiciCpu, 3)} | ` +
         `${fmt(r.routerVsLimitRps, 3)} | ${fmt(r.routerVsLimitCpu, 3)} | ${fmt(r.routerVsAxiosHttpRps, 3)} | ${fmt(r.routerVsAxiosHttpCpu, 3)} | ` +
         `${fmt(r.routerVsCeilingRps, 3)} | ${fmt(r.routerVsCeilingP99, 3)} | ${fmt(r.reuseVsRouterRps, 3)} | ${fmt(r.reuseVsRouterP99, 3)} |`,
     );
@@ -226,6 +233,7 @@ export function renderMarkdown(results: Results): string {
     out.push(
       '- `ceiling`: the stand-in hit directly (POST Create Session with a valid JWT): no Express, no second hop.',
       '- `limit`: the same hop with nothing around it: `node:http` + undici `Pool.request` to the stand-in, no Express, no axios (`bench/baseline.ts`): the floor for any proxying endpoint.',
+      '- `express-undici`: the hand-written endpoint on undici `Pool.request` instead of axios (Express 5 + `express.json()`, `bench/baseline.ts`): what Express itself costs, with no validation, deadline, retries, breaker, telemetry or axios.',
       '- `baseline`: a hand-written Express + axios endpoint doing the same call over a keep-alive agent (`bench/baseline.ts`): what a merchant would write without this package.',
       '- `router-axios-http`: `createCheckoutRouter` with `httpAgent`/`httpsAgent` given (keep-alive agents like the package\'s own), so the call goes through axios\' http adapter as it did before the undici transport.',
       '- `router`: `createCheckoutRouter` with default options (built `dist/`, imported by package name).',
@@ -239,7 +247,7 @@ export function renderMarkdown(results: Results): string {
     '',
     '```sh',
     'npm run bench          # env: BENCH_DURATION=10 (s per measured run), BENCH_WARMUP=2, BENCH_CONNECTIONS=50, BENCH_ROUNDS=3, BENCH_TARGETS, BENCH_CPU_PROF=dir',
-    'npm run bench:soak     # SOAK_SESSIONS=100000, SOAK_CONCURRENCY=32, SOAK_LIMIT_MB=10',
+    'npm run bench:soak     # SOAK_SESSIONS=100000, SOAK_CONCURRENCY=32, SOAK_LIMIT_MB=2',
     '```',
     '',
     'Machines shared with other work are noisy: compare ratios from one run, not absolute numbers across runs.',

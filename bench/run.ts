@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: the router's overhead against what a merchant would write by hand.
  *
- * Starts the Resurs stand-in and the servers (limit, baseline, router-axios-http, router,
+ * Starts the Resurs stand-in and the servers (limit, express-undici, baseline, router-axios-http, router,
  * router-reuse) each in its own child process, then, at each upstream latency (0 and 50 ms), drives
  * in turn the stand-in directly (ceiling) and each server with autocannon from this process:
  * warm-up, then a measured run. Each run's CPU per request is the serving process' own

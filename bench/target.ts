@@ -2,7 +2,7 @@
  * Child entry: one benchmark target on 127.0.0.1 and a free port.
  *   limit              node:http + undici Pool.request, nothing else (bench/baseline.ts)
  *   baseline           the hand-written Express + axios endpoint (bench/baseline.ts)
- *   express-undici     the same endpoint on undici Pool.request instead of axios (bench/ab.ts only)
+ *   express-undici     the same endpoint on undici Pool.request instead of axios
  *   router-axios-http  express-resurs-checkout with httpAgent/httpsAgent given: axios' http adapter
  *   router             express-resurs-checkout with default options
  *   router-reuse       the same with reuse keyed on the X-Cart-Id header
