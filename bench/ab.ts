@@ -15,7 +15,7 @@ const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1]!;
 
 async function main(): Promise<void> {
   const builds = process.argv.slice(2);
-  if (builds.length < 2) throw new Error('usage: ab.ts <distA|baseline|limit> <distB|baseline|limit> ...');
+  if (builds.length < 2) throw new Error('usage: ab.ts <distA|baseline|limit|express-undici> <distB|...> ...');
   const rounds = envNumber('AB_ROUNDS', 6, 1);
   const duration = envNumber('AB_DURATION', 3, 1);
   const connections = envNumber('AB_CONNECTIONS', 20, 1);

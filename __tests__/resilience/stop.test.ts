@@ -1,6 +1,6 @@
 /** The light abort signal of the hot path behaves as an AbortSignal where this package, axios and undici look. */
 import axios, { CanceledError } from 'axios';
-import { Stop } from '../../src/resilience/stop';
+import { Stop, linkedStop } from '../../src/resilience/stop';
 import type { StopSignal } from '../../src/resilience/stop';
 import { untilAborted } from '../../src/resilience/abort';
 import { createDeadline } from '../../src/resilience/deadline';
@@ -68,5 +68,44 @@ describe('Stop', () => {
     const adapter = jest.fn();
     await expect(axios.request({ url: 'http://127.0.0.1:9/', adapter, signal: stop })).rejects.toBeInstanceOf(CanceledError);
     expect(adapter).not.toHaveBeenCalled();
+  });
+});
+
+describe('linkedStop', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it("stops with the parent's reason, and does not count as timed out", () => {
+    const parent = new Stop();
+    const link = linkedStop(parent, 1000);
+    parent.abort('left');
+    expect([link.stop.aborted, link.stop.reason, link.timedOut()]).toEqual([true, 'left', false]);
+    link.dispose();
+  });
+
+  it('stops by itself when its timer fires, with the given reason', () => {
+    const link = linkedStop(new Stop(), 1000, () => 'late');
+    jest.advanceTimersByTime(999);
+    expect(link.stop.aborted).toBe(false);
+    jest.advanceTimersByTime(1);
+    expect([link.stop.reason, link.timedOut()]).toEqual(['late', true]);
+  });
+
+  it('starts stopped under a parent that already stopped; without ms it has no timer', () => {
+    const parent = new Stop();
+    parent.abort('gone');
+    expect(linkedStop(parent).stop.reason).toBe('gone');
+    const untimed = linkedStop(undefined);
+    jest.advanceTimersByTime(60_000);
+    expect(untimed.stop.aborted).toBe(false);
+  });
+
+  it('after dispose neither the parent nor the timer stops it', () => {
+    const parent = new Stop();
+    const link = linkedStop(parent, 1000);
+    link.dispose();
+    parent.abort('left');
+    jest.advanceTimersByTime(2000);
+    expect([link.stop.aborted, link.timedOut()]).toEqual([false, false]);
   });
 });

@@ -3,7 +3,7 @@
  * when the budget runs out (reason: DeadlineExceeded) or when the caller's own signal aborts
  * (reason: the caller's).
  */
-import { Stop } from './stop';
+import { linkedStop } from './stop';
 import type { StopSignal } from './stop';
 
 /** The abort reason when a request's budget ran out. */
@@ -24,17 +24,10 @@ export interface Deadline {
 
 export function createDeadline(budgetMs: number, parent?: StopSignal, now: () => number = Date.now): Deadline {
   const endsAt = now() + budgetMs;
-  const stop = new Stop();
-  const timer = setTimeout(() => stop.abort(new DeadlineExceeded(budgetMs)), budgetMs);
-  const onParentAbort = () => stop.abort(parent?.reason);
-  if (parent?.aborted) onParentAbort();
-  else parent?.addEventListener('abort', onParentAbort, { once: true });
+  const link = linkedStop(parent, budgetMs, () => new DeadlineExceeded(budgetMs));
   return {
-    signal: stop,
+    signal: link.stop,
     remaining: () => Math.max(0, endsAt - now()),
-    dispose() {
-      clearTimeout(timer);
-      parent?.removeEventListener('abort', onParentAbort);
-    },
+    dispose: link.dispose,
   };
 }

@@ -54,3 +54,39 @@ export class Stop implements StopSignal {
     if (listeners) for (const listener of listeners) listener(ABORT_EVENT);
   }
 }
+
+/** A {@link Stop} tied to a parent signal and, optionally, to a timer. */
+export interface LinkedStop {
+  readonly stop: Stop;
+  /** It stopped because its own timer fired (not because the parent stopped). */
+  timedOut(): boolean;
+  /** Clears the timer and the link to the parent. Call when the work is done. */
+  dispose(): void;
+}
+
+/**
+ * A Stop that stops with `parent`'s reason when `parent` does, and by itself after `ms` (when
+ * given) with `timeoutReason()` (default: an AbortError).
+ */
+export function linkedStop(parent: StopSignal | undefined, ms?: number, timeoutReason?: () => unknown): LinkedStop {
+  const stop = new Stop();
+  let fired = false;
+  const timer =
+    ms === undefined
+      ? undefined
+      : setTimeout(() => {
+          fired = true;
+          stop.abort(timeoutReason?.());
+        }, ms);
+  const onParentAbort = (): void => stop.abort(parent!.reason);
+  if (parent?.aborted) onParentAbort();
+  else parent?.addEventListener('abort', onParentAbort, { once: true });
+  return {
+    stop,
+    timedOut: () => fired,
+    dispose() {
+      clearTimeout(timer);
+      parent?.removeEventListener('abort', onParentAbort);
+    },
+  };
+}

@@ -11,6 +11,7 @@ import type { StoreCalls } from '../resurs/client';
 import type { CheckoutSession } from '../resurs/session';
 import { isLoopbackHost } from '../net';
 import { checkSession } from '../resurs/session';
+import { Stop } from '../resilience/stop';
 import { createSessionReuse } from '../reuse/session-reuse';
 import type { SessionReuse } from '../reuse/session-reuse';
 import { compileCampaignRule } from '../rules/campaigns';
@@ -21,7 +22,6 @@ import type { Fail } from './exchange';
 import { callHook, exchangeOf } from './exchange';
 import { runMerchantCode } from './merchant-code';
 import { sendSession } from './respond';
-import { Stop } from '../resilience/stop';
 import type { Stores } from './stores';
 
 /** What the storefront sends, for problem details. */

@@ -2,7 +2,7 @@
 import type { Context } from '@opentelemetry/api';
 import type { AxiosInstance } from 'axios';
 import type { Deadline } from '../resilience/deadline';
-import { Stop } from '../resilience/stop';
+import { linkedStop } from '../resilience/stop';
 import { injectTraceContext } from '../telemetry/propagation';
 import { UpstreamFailure, statusFailure, transportFailure } from './failure';
 import type { Operation } from './operation';
@@ -23,12 +23,9 @@ export interface AttemptRequest<T> {
 export async function attemptOnce<T>(request: AttemptRequest<T>, traceContext?: Context): Promise<{ value: T; status: number }> {
   const { operation, deadline, timeoutMs } = request;
   if (deadline.signal.aborted) throw deadline.signal.reason;
-  const attempt = new Stop();
   // When the deadline comes first, only its signal stops the attempt, so the answer is always
   // told as "out of time" (DeadlineExceeded), never raced by an attempt timer firing at the same ms.
-  const timeout = timeoutMs < deadline.remaining() ? setTimeout(() => attempt.abort(), timeoutMs) : undefined;
-  const onStop = () => attempt.abort(deadline.signal.reason);
-  deadline.signal.addEventListener('abort', onStop, { once: true });
+  const attempt = linkedStop(deadline.signal, timeoutMs < deadline.remaining() ? timeoutMs : undefined);
   const headers: Record<string, string> = { Authorization: `Bearer ${request.token}`, 'X-Request-Id': request.requestId };
   if (operation.body !== undefined) headers['Content-Type'] = 'application/json';
   injectTraceContext(traceContext, headers);
@@ -38,7 +35,7 @@ export async function attemptOnce<T>(request: AttemptRequest<T>, traceContext?: 
       url: operation.url,
       data: operation.body,
       headers,
-      signal: attempt,
+      signal: attempt.stop,
     });
     if (!operation.success.includes(response.status)) throw statusFailure(response, 'Resurs');
     let parsed: unknown;
@@ -53,9 +50,8 @@ export async function attemptOnce<T>(request: AttemptRequest<T>, traceContext?: 
   } catch (error) {
     if (error instanceof UpstreamFailure) throw error;
     if (deadline.signal.aborted) throw deadline.signal.reason;
-    throw transportFailure(error, 'Resurs', attempt.aborted);
+    throw transportFailure(error, 'Resurs', attempt.timedOut());
   } finally {
-    clearTimeout(timeout);
-    deadline.signal.removeEventListener('abort', onStop);
+    attempt.dispose();
   }
 }

@@ -6,7 +6,7 @@
  */
 import axios, { AxiosError, AxiosHeaders, CanceledError } from 'axios';
 import type { AxiosAdapter, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
-import { Stop } from '../resilience/stop';
+import { linkedStop } from '../resilience/stop';
 import type { StopSignal } from '../resilience/stop';
 import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
@@ -176,27 +176,12 @@ function requestHeaders(config: InternalAxiosRequestConfig, url: URL): Record<st
   return plain;
 }
 
-/** The request's own signal, plus config.timeout when set. `timedOut` tells the two apart. */
+/** The request's own signal, plus config.timeout when set (`timedOut` tells the two apart). */
 function abortSignals(config: InternalAxiosRequestConfig): { signal: StopSignal | undefined; timedOut(): boolean; done(): void } {
   const own = config.signal as StopSignal | undefined;
   if (!config.timeout) return { signal: own, timedOut: () => false, done: () => undefined };
-  const stop = new Stop();
-  let fired = false;
-  const timer = setTimeout(() => {
-    fired = true;
-    stop.abort();
-  }, config.timeout);
-  const onAbort = () => stop.abort();
-  own?.addEventListener('abort', onAbort, { once: true });
-  if (own?.aborted) onAbort();
-  return {
-    signal: stop,
-    timedOut: () => fired,
-    done: () => {
-      clearTimeout(timer);
-      own?.removeEventListener('abort', onAbort);
-    },
-  };
+  const link = linkedStop(own, config.timeout);
+  return { signal: link.stop, timedOut: link.timedOut, done: link.dispose };
 }
 
 /** An answer as read off the wire. */
