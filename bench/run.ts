@@ -23,7 +23,7 @@ import { runLoad } from './load';
 import type { LoadFigures } from './load';
 import { ROOT, spawnTs } from './processes';
 import type { Spawned } from './processes';
-import { TARGETS, computeRatios, machine, ratiosTable, readResults, runsTable, targetLines, writeResults } from './report';
+import { TARGETS, computeRatios, goalRounds, machine, ratiosTable, readResults, runsTable, targetLines, writeResults } from './report';
 import type { MeasuredRun, Results, Target } from './report';
 
 const CART_IDS = Array.from({ length: 100 }, (_, i) => `cart-${i}`);
@@ -161,7 +161,17 @@ async function main(): Promise<void> {
     }
   }
   const ratios = computeRatios(runs);
-  console.log('\n' + runsTable(runs, ratios) + '\n\n' + ratiosTable(ratios) + '\n\n' + targetLines(ratios) + '\n');
+  // Round i's runs: every target as measured in that round (each list holds one entry per round).
+  const roundRuns = Array.from({ length: s.rounds }, (_, i) =>
+    s.latencies.flatMap((latency) =>
+      s.targets.flatMap((target) => {
+        const f = measured.get(`${target}@${latency}`)?.[i];
+        return f ? [{ target, upstreamLatencyMs: latency, rps: f.rps, p50Ms: f.p50Ms, p99Ms: f.p99Ms, cpuUsPerRequest: f.cpuUs }] : [];
+      }),
+    ),
+  );
+  const rounds = goalRounds(roundRuns);
+  console.log('\n' + runsTable(runs, ratios) + '\n\n' + ratiosTable(ratios) + '\n\n' + targetLines(ratios, rounds) + '\n');
   if (s.cpuProfDir) console.log(`CPU profiles of the servers are in ${path.relative(ROOT, s.cpuProfDir) || '.'}`);
 
   if (failed) {
@@ -197,6 +207,7 @@ async function main(): Promise<void> {
       ...(cpuUsPerRequest !== undefined ? { cpuUsPerRequest } : {}),
     })),
     ratios,
+    goalRounds: rounds,
     ...(previous?.soak ? { soak: previous.soak } : {}),
   };
   writeResults(results);
