@@ -33,28 +33,36 @@ export interface HttpOptions {
 /** Creates the axios instance used for every Resurs call and token request. */
 export function createHttp(options: HttpOptions): AxiosInstance {
   const withAgents = options.httpAgent !== undefined || options.httpsAgent !== undefined;
-  const instance = axios.create({
-    adapter: withAgents
-      ? 'http'
-      : options.dispatcher
-        ? createUndiciAdapter({ maxAnswerBytes: MAX_ANSWER_BYTES, dispatcher: options.dispatcher })
-        : sharedAdapter,
-    // axios' http adapter follows redirects and reads proxies from the environment unless told not
-    // to; the undici adapter does neither, so these settings exist only where they are read.
-    ...(withAgents ? { httpAgent: options.httpAgent ?? sharedHttpAgent, httpsAgent: options.httpsAgent ?? sharedHttpsAgent, maxRedirects: 0, proxy: false as const } : {}),
-    maxContentLength: MAX_ANSWER_BYTES,
-    maxBodyLength: MAX_ANSWER_BYTES,
-    responseType: 'text',
-    // No transforms: bodies go out as the caller made them (JSON text, a form string), answers come back as text.
-    transformRequest: [],
-    transformResponse: [],
-    validateStatus: null,
-  });
+  const instance = withAgents
+    ? axios.create({
+        adapter: 'http',
+        // axios' http adapter follows redirects, reads proxies from the environment, turns JSON
+        // into objects and rejects non-2xx answers unless told not to.
+        httpAgent: options.httpAgent ?? sharedHttpAgent,
+        httpsAgent: options.httpsAgent ?? sharedHttpsAgent,
+        maxRedirects: 0,
+        proxy: false,
+        maxContentLength: MAX_ANSWER_BYTES,
+        maxBodyLength: MAX_ANSWER_BYTES,
+        responseType: 'text',
+        transformRequest: [],
+        transformResponse: [],
+        validateStatus: null,
+      })
+    : axios.create({
+        adapter: options.dispatcher ? createUndiciAdapter({ maxAnswerBytes: MAX_ANSWER_BYTES, dispatcher: options.dispatcher }) : sharedAdapter,
+        maxBodyLength: MAX_ANSWER_BYTES,
+      });
   // axios.create copies in all of axios' defaults, and every request merges every one of them
   // again. Keep only what this client uses: the browser-only XSRF names, the environment's
-  // FormData, the transitional flags and per-method header buckets cost time on each call.
+  // FormData, the transitional flags and per-method header buckets cost time on each call. The
+  // undici adapter needs fewer still: it caps answers at MAX_ANSWER_BYTES itself, hands back
+  // text, and settles every status when validateStatus is unset; with no transforms set, axios
+  // leaves bodies as they are.
   const defaults = instance.defaults as unknown as Record<string, unknown>;
-  for (const unused of ['transitional', 'env', 'xsrfCookieName', 'xsrfHeaderName', 'timeout']) delete defaults[unused];
+  const unused = ['transitional', 'env', 'xsrfCookieName', 'xsrfHeaderName', 'timeout'];
+  if (!withAgents) unused.push('maxContentLength', 'responseType', 'transformRequest', 'transformResponse', 'validateStatus');
+  for (const key of unused) delete defaults[key];
   instance.defaults.headers = { 'User-Agent': USER_AGENT, Accept: 'application/json' } as unknown as typeof instance.defaults.headers;
   return instance;
 }
