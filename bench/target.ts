@@ -13,6 +13,8 @@
  * Args: <target> <json {baseUrl, storeId, token}>. Prints one line `{"url", "pid"}` once listening.
  * BENCH_ROUTER_MODULE (a path to another build's dist/) loads the router from there instead, to
  * compare two builds side by side; BENCH_ROUTER_OPTIONS (JSON) adds options, e.g. '{"breaker": false}'.
+ * On exit, BENCH_GC_STATS=1 prints GC pauses and BENCH_UNDICI_WAIT=1 how long undici held each
+ * request before writing it (both on stderr).
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -23,6 +25,7 @@ import express from 'express';
 import type * as checkout from 'express-resurs-checkout';
 import { createBaselineApp, createExpressUndiciApp, createLimitHandler } from './baseline';
 import { exitWithParent } from './processes';
+import { recordUndiciWaits, summariseWaits } from './undici-wait';
 
 interface TargetConfig {
   baseUrl: string;
@@ -73,10 +76,23 @@ function watchGc(name: string): void {
   });
 }
 
+/** BENCH_UNDICI_WAIT=1: on exit, how long undici held each request before writing it (bench/undici-wait.ts). */
+function watchUndiciWait(name: string): void {
+  const recording = recordUndiciWaits();
+  process.on('exit', () => {
+    const s = summariseWaits(recording.stop());
+    process.stderr.write(
+      s ? `undici wait ${name}: ${s.count} requests, mean ${s.meanUs} µs, p50 ${s.p50Us}, p90 ${s.p90Us}, p99 ${s.p99Us}, max ${s.maxUs}\n` : `undici wait ${name}: no undici requests\n`,
+    );
+  });
+}
+
 function main(): void {
   const [target, json] = process.argv.slice(2);
   if (!target || !json) throw new Error('usage: target.ts <limit|baseline|router-axios-http|router|router-reuse> <json config>');
-  if (process.env.BENCH_GC_STATS === '1') watchGc(`${target} ${process.env.BENCH_ROUTER_MODULE ?? ''}`.trim());
+  const name = `${target} ${process.env.BENCH_ROUTER_MODULE ?? ''}`.trim();
+  if (process.env.BENCH_GC_STATS === '1') watchGc(name);
+  if (process.env.BENCH_UNDICI_WAIT === '1') watchUndiciWait(name);
   const handler = createHandler(target, JSON.parse(json) as TargetConfig);
   const server = http.createServer((req, res) => {
     if (req.url !== '/__bench/cpu') return handler(req, res);
