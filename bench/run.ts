@@ -15,7 +15,9 @@
  * median is kept), BENCH_LATENCIES ("0,50"),
  * BENCH_TARGETS (comma-separated subset), BENCH_CPU_PROF (a directory: the servers run with
  * --cpu-prof and write their profiles there on exit), BENCH_ROUTER_MODULE (see target.ts: another
- * build for the router targets; recorded in results.json).
+ * build for the router targets; recorded in results.json), BENCH_UNDICI_NO_YIELD=1 (an experiment:
+ * the targets load undici without its two yields before a write, bench/undici-no-yield.ts; such a
+ * run is printed, never written).
  */
 import path from 'node:path';
 import { STORE_ID, envNumber, fetchToken, processCpuUs, requireBuild, setUpstreamLatency, startStandIn } from './common';
@@ -93,7 +95,8 @@ async function main(): Promise<void> {
   const m = machine();
   console.log(
     `bench: ${s.targets.join(', ')} at ${s.latencies.join(' and ')} ms upstream latency; ${s.connections} connections, ` +
-      `${s.warmupSeconds} s warm-up + ${s.durationSeconds} s per run, ${s.rounds} round(s); ${m.cpu}, ${m.cores} cores, node ${m.node}`,
+      `${s.warmupSeconds} s warm-up + ${s.durationSeconds} s per run, ${s.rounds} round(s); ${m.cpu}, ${m.cores} cores, node ${m.node}` +
+      (process.env.BENCH_UNDICI_NO_YIELD === '1' ? '; EXPERIMENT: undici without its two yields before a write (BENCH_UNDICI_NO_YIELD=1)' : ''),
   );
 
   const standIn = await startStandIn(0, 10_000);
@@ -177,6 +180,10 @@ async function main(): Promise<void> {
   if (failed) {
     console.error('bench: some requests failed (see "!!" above); results.json and RESULTS.md were not written.');
     process.exitCode = 1;
+    return;
+  }
+  if (process.env.BENCH_UNDICI_NO_YIELD === '1') {
+    console.log('bench: an experiment (BENCH_UNDICI_NO_YIELD=1: undici without its yields); results.json and RESULTS.md were left as they were.');
     return;
   }
   if (s.targets.length !== TARGETS.length || s.latencies.join(',') !== '0,50') {

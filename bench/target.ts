@@ -14,8 +14,10 @@
  * BENCH_ROUTER_MODULE (a path to another build's dist/) loads the router from there instead, to
  * compare two builds side by side; BENCH_ROUTER_OPTIONS (JSON) adds options, e.g. '{"breaker": false}'.
  * On exit, BENCH_GC_STATS=1 prints GC pauses and BENCH_UNDICI_WAIT=1 how long undici held each
- * request before writing it (both on stderr).
+ * request before writing it (both on stderr). BENCH_UNDICI_NO_YIELD=1 runs undici without its two
+ * yields before a write (an experiment: bench/undici-no-yield.ts).
  */
+import './target-preload'; // first: it may change how undici loads
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
