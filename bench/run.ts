@@ -136,7 +136,7 @@ async function main(): Promise<void> {
         if (bad > 0) failed = true;
         console.log(
           `  round ${round} ${t.padEnd(17)} ${String(latency).padStart(3)} ms: ${figures.rps.toFixed(0).padStart(6)} req/s  ` +
-            `p50 ${figures.p50Ms.toFixed(2).padStart(7)} ms  p99 ${figures.p99Ms.toFixed(2).padStart(7)} ms` +
+            `p50 ${figures.p50Ms.toFixed(2).padStart(7)} ms  p99 ${figures.p99Ms.toFixed(2).padStart(7)} ms (autocannon ${figures.autocannonP99Ms})` +
             (cpuUs !== undefined ? `  cpu ${cpuUs.toFixed(0).padStart(4)} µs/req` : '') +
             (bad > 0 ? `  !! ${figures.non2xx} non-2xx, ${figures.errors} errors, ${figures.timeouts} timeouts` : ''),
         );
@@ -202,7 +202,9 @@ async function main(): Promise<void> {
       durationSeconds: s.durationSeconds,
       warmupSeconds: s.warmupSeconds,
       rounds: s.rounds,
-      note: 'autocannon, the stand-in and the server under test share the machine\'s cores, so the ceiling is the stand-in alone and the other targets pay for a second process.',
+      note:
+        'autocannon, the stand-in and the server under test share the machine\'s cores, so the ceiling is the stand-in alone and the other targets pay for a second process. ' +
+        'p50 and p99 are nearest-rank over every 2xx answer\'s own time (fractions of a millisecond, bench/latency.ts), not autocannon\'s whole-millisecond histogram.',
       ...(process.env.BENCH_ROUTER_MODULE ? { routerModule: process.env.BENCH_ROUTER_MODULE } : {}),
     },
     runs: runs.map(({ target, upstreamLatencyMs, rps, p50Ms, p99Ms, cpuUsPerRequest }) => ({

@@ -6,6 +6,7 @@
  * request handled in that turn. `BENCH_UNDICI_WAIT=1` on a target prints it on exit (see target.ts).
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
+import { percentile } from './latency';
 
 /** Percentiles and mean of waits in µs. */
 export interface WaitSummary {
@@ -21,14 +22,13 @@ export interface WaitSummary {
 export function summariseWaits(waitsUs: readonly number[]): WaitSummary | undefined {
   if (waitsUs.length === 0) return undefined;
   const sorted = [...waitsUs].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
   const round = (n: number) => Math.round(n);
   return {
     count: sorted.length,
     meanUs: round(sorted.reduce((a, b) => a + b, 0) / sorted.length),
-    p50Us: round(at(0.5)),
-    p90Us: round(at(0.9)),
-    p99Us: round(at(0.99)),
+    p50Us: round(percentile(sorted, 50)),
+    p90Us: round(percentile(sorted, 90)),
+    p99Us: round(percentile(sorted, 99)),
     maxUs: round(sorted[sorted.length - 1]!),
   };
 }
