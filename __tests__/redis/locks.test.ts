@@ -10,6 +10,7 @@ import request from 'supertest';
 import { RedisSessionStore, ResursCheckoutError, createResursClient } from '../../src';
 import { createSessionReuse } from '../../src/reuse/session-reuse';
 import { guardStore } from '../../src/store/guarded-store';
+import { busyFor } from '../helpers/answering-peer';
 import { startHarness, type CheckoutHarness } from '../helpers/checkout-app';
 import { recordingLogger } from '../helpers/recording-logger';
 import { connectRedis, sendCommandOf, type RedisClient } from '../helpers/redis-client';
@@ -114,8 +115,7 @@ describeWithRedis('creation locks through a slow Redis', () => {
     const store = guardStore(new RedisSessionStore({ sendCommand: sendCommandOf(clientA), prefix: 'locks:' }), { timeoutMs: 200, coolDownMs: 0, logger, what: 'x' });
     const pending = store.get('paused');
     await new Promise((resolve) => setTimeout(resolve, 5)); // node-redis writes the command on a later tick
-    const busyUntil = Date.now() + 600; // past the 50 ms hold and the 200 ms limit
-    while (Date.now() < busyUntil);
+    busyFor(600); // past the 50 ms hold and the 200 ms limit
     await expect(pending).resolves.toBe('v');
     expect(lines).toEqual([]);
   });

@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
-import net from 'node:net';
 import { guardStore } from '../../src/store/guarded-store';
 import { MemorySessionStore } from '../../src/store/memory-store';
 import type { SessionStore } from '../../src/store/session-store';
+import { busyFor, withAnsweringPeer } from '../helpers/answering-peer';
 import { recordingLogger } from '../helpers/recording-logger';
 
 const SECRET = 'eyJhbGciOiJIUzI1NiJ9.secret-token-value';
@@ -154,41 +153,17 @@ describe('guardStore', () => {
   });
 
   it('does not give up on an answer that arrived while the event loop was busy (CPU load)', async () => {
-    // The store is another process (as Redis is): it answers while this one is busy.
-    const child = spawn(process.execPath, ['-e', ANSWERING_SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
-    try {
-      const port = Number(await new Promise<string>((resolve) => child.stdout.once('data', (data: Buffer) => resolve(data.toString('utf8')))));
-      const socket = net.connect(port, '127.0.0.1');
-      await new Promise((resolve) => socket.once('connect', resolve));
-      const overSocket: SessionStore = {
-        get: () =>
-          new Promise((resolve) => {
-            socket.once('data', (data) => resolve(data.toString('utf8')));
-            socket.write('get');
-          }),
-        set: async () => undefined,
-        delete: async () => undefined,
-      };
+    await withAnsweringPeer(async (ask) => {
+      const overSocket: SessionStore = { get: ask, set: async () => undefined, delete: async () => undefined };
       const { logger, warns } = recordingLogger();
       const store = guardStore(overSocket, { timeoutMs: 200, coolDownMs: 0, logger, what: 'x' });
       const pending = store.get('k');
-      // The answer comes within a millisecond or two, but this loop is busy past the time limit.
-      const busyUntil = Date.now() + 500;
-      while (Date.now() < busyUntil);
+      busyFor(500); // the answer comes within a millisecond or two, but this loop is busy past the limit
       await expect(pending).resolves.toBe('v');
       expect(warns()).toHaveLength(0);
-      socket.destroy();
-    } finally {
-      child.kill();
-    }
+    });
   });
 });
-
-/** A one-line TCP server for a child process: prints its port, answers "v" to anything. */
-const ANSWERING_SERVER = `
-const server = require('node:net').createServer((socket) => socket.on('data', () => socket.write('v')).on('error', () => {}));
-server.listen(0, '127.0.0.1', () => process.stdout.write(String(server.address().port)));
-`;
 
 /** A memory store whose `add` answers late: the key is set when the answer comes, as Redis does. */
 function slowAdd(inner: MemorySessionStore, delayMs: () => number): SessionStore {

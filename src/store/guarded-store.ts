@@ -3,6 +3,7 @@ import type { Logger } from '../logger';
 import { canLock, tryLock, type Lock } from './lock';
 import type { SessionStore } from './session-store';
 import type { StopSignal } from '../resilience/stop';
+import { settleWithin, started } from '../resilience/timeout';
 
 /** Options for {@link guardStore}. */
 export interface GuardStoreOptions {
@@ -65,47 +66,6 @@ class StoreTimeout extends Error {
 }
 
 /**
- * Settles like `pending`, or rejects with a StoreTimeout when it has not settled `ms` after the
- * call, or with `signal`'s reason when that aborts first. When the timer fires, the verdict waits
- * for the I/O phase of that turn of the event loop: an answer that arrived while the loop was busy
- * (CPU load) is taken, not timed out. A late rejection of `pending` is swallowed.
- */
-export function settleWithin<T>(pending: Promise<T>, ms: number, signal?: StopSignal): Promise<T> {
-  pending.catch(() => undefined);
-  if (signal?.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    let done = false;
-    let immediate: ReturnType<typeof setImmediate> | undefined;
-    const finish = (settle: () => void): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      if (immediate) clearImmediate(immediate);
-      signal?.removeEventListener('abort', onAbort);
-      settle();
-    };
-    const onAbort = (): void => finish(() => reject(signal?.reason));
-    const timer = setTimeout(() => {
-      immediate = setImmediate(() => finish(() => reject(new StoreTimeout(ms))));
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    pending.then(
-      (value) => finish(() => resolve(value)),
-      (error: unknown) => finish(() => reject(error)),
-    );
-  });
-}
-
-/** Runs `call`, a synchronous throw becoming a rejection. */
-function started<R>(call: () => Promise<R>): Promise<R> {
-  try {
-    return Promise.resolve(call());
-  } catch (error) {
-    return Promise.reject(error);
-  }
-}
-
-/**
  * Wraps a store so it can only slow a request by `timeoutMs`, never fail it: a call that throws,
  * rejects or times out logs one warning (operation and error message, never keys' values) and
  * degrades: `get` to `undefined`, `set`/`delete` to done, `lock` to "unavailable" (go on without
@@ -140,7 +100,7 @@ export function guardStore(store: SessionStore, options: GuardStoreOptions): Gua
 
   function guard<R>(op: string, call: () => Promise<R>, fallback: R): Promise<R> {
     if (resting(op)) return Promise.resolve(fallback);
-    return settleWithin(started(call), timeoutMs).catch((error: unknown) => {
+    return settleWithin(started(call), timeoutMs, () => new StoreTimeout(timeoutMs)).catch((error: unknown) => {
       failed(op, error);
       return fallback;
     });
@@ -149,7 +109,7 @@ export function guardStore(store: SessionStore, options: GuardStoreOptions): Gua
   /** A release bounded by `timeoutMs`, attempted cool-down or not; an unreleased lock expires at its TTL. */
   const bounded = (lock: Lock): Lock => ({
     owner: lock.owner,
-    release: () => settleWithin(lock.release(), timeoutMs).catch(() => undefined),
+    release: () => settleWithin(lock.release(), timeoutMs, () => new StoreTimeout(timeoutMs)).catch(() => undefined),
   });
 
   const guarded: GuardedStore = {
@@ -162,7 +122,7 @@ export function guardStore(store: SessionStore, options: GuardStoreOptions): Gua
       if (resting('lock')) return { state: 'unavailable' };
       const attempt = started(() => tryLock(store, key, ttlMs));
       try {
-        const lock = await settleWithin(attempt, lockTimeoutMs, signal);
+        const lock = await settleWithin(attempt, lockTimeoutMs, () => new StoreTimeout(lockTimeoutMs), signal);
         return lock ? { state: 'held', lock: bounded(lock) } : { state: 'busy' };
       } catch (error) {
         // We stopped waiting, but the SET may still land: its owner (us) lets go when it does.
