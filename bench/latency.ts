@@ -5,28 +5,9 @@
  * about 1/60. The bench records each 2xx answer's own time and takes percentiles from those.
  */
 
-/** Collects response times in milliseconds; grows as needed. */
-export class LatencySamples {
-  private values = new Float64Array(1024);
-  private size = 0;
-
-  add(ms: number): void {
-    if (this.size === this.values.length) {
-      const bigger = new Float64Array(this.values.length * 2);
-      bigger.set(this.values);
-      this.values = bigger;
-    }
-    this.values[this.size++] = ms;
-  }
-
-  get count(): number {
-    return this.size;
-  }
-
-  /** The samples so far, sorted ascending (a copy). */
-  sorted(): Float64Array {
-    return this.values.slice(0, this.size).sort();
-  }
+/** `values` sorted ascending, as a copy (`values` is left as it is). */
+export function sortedAscending(values: readonly number[]): number[] {
+  return [...values].sort((a, b) => a - b);
 }
 
 /**

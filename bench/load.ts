@@ -4,7 +4,7 @@
  * histogram; `autocannonP99Ms` keeps the histogram's figure beside it.
  */
 import autocannon from 'autocannon';
-import { LatencySamples, percentile } from './latency';
+import { percentile, sortedAscending } from './latency';
 
 export interface LoadSpec {
   /** Full URL of the endpoint. */
@@ -37,7 +37,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadFigures> {
   const { pathname } = new URL(spec.url);
   const base = { method: 'POST' as const, path: pathname, headers: spec.headers, body: spec.body };
   const requests = spec.cartIds?.map((id) => ({ ...base, headers: { ...spec.headers, 'x-cart-id': id } }));
-  const samples = new LatencySamples();
+  const samplesMs: number[] = [];
   const options: autocannon.Options = {
     url: spec.url,
     method: 'POST',
@@ -53,10 +53,10 @@ export async function runLoad(spec: LoadSpec): Promise<LoadFigures> {
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(options, (error, done) => (error ? reject(error) : resolve(done)));
     instance.on('response', (_client, statusCode, _bytes, responseTimeMs) => {
-      if (statusCode >= 200 && statusCode < 300) samples.add(responseTimeMs);
+      if (statusCode >= 200 && statusCode < 300) samplesMs.push(responseTimeMs);
     });
   });
-  const sorted = samples.sorted();
+  const sorted = sortedAscending(samplesMs);
   const ok = result['2xx'];
   return {
     rps: round(ok / result.duration, 1),

@@ -6,7 +6,7 @@
  * request handled in that turn. `BENCH_UNDICI_WAIT=1` on a target prints it on exit (see target.ts).
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
-import { percentile } from './latency';
+import { percentile, sortedAscending } from './latency';
 
 /** Percentiles and mean of waits in µs. */
 export interface WaitSummary {
@@ -21,7 +21,7 @@ export interface WaitSummary {
 /** Nearest-rank percentiles of `waitsUs` (not modified); undefined when there are none. */
 export function summariseWaits(waitsUs: readonly number[]): WaitSummary | undefined {
   if (waitsUs.length === 0) return undefined;
-  const sorted = [...waitsUs].sort((a, b) => a - b);
+  const sorted = sortedAscending(waitsUs);
   const round = (n: number) => Math.round(n);
   return {
     count: sorted.length,

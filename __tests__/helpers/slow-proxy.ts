@@ -47,18 +47,13 @@ export async function startSlowProxy(targetPort: number, rule: DelayRule = {}): 
     return line.value;
   };
   const port = Number(await next('listening'));
-  /** Rule changes in flight, answered in order. */
-  let queue = Promise.resolve();
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
-    setDelay(nextRule) {
-      const applied = queue.then(async () => {
-        child.stdin!.write(`${JSON.stringify(nextRule)}\n`);
-        if ((await next('applying a rule')) !== 'ok') throw new Error('slow Redis proxy: unexpected answer to a rule');
-      });
-      queue = applied.catch(() => undefined);
-      return applied;
+    // Rules are written and answered in order, so each call reads its own `ok`.
+    async setDelay(nextRule) {
+      child.stdin!.write(`${JSON.stringify(nextRule)}\n`);
+      if ((await next('applying a rule')) !== 'ok') throw new Error('slow Redis proxy: unexpected answer to a rule');
     },
     async close() {
       child.stdin!.end();

@@ -3,7 +3,7 @@ import type { Logger } from '../logger';
 import { canLock, tryLock, type Lock } from './lock';
 import type { SessionStore } from './session-store';
 import type { StopSignal } from '../resilience/stop';
-import { settleWithin, started } from '../resilience/timeout';
+import { settleWithin, started, withTimeout } from '../resilience/timeout';
 
 /** Options for {@link guardStore}. */
 export interface GuardStoreOptions {
@@ -100,7 +100,7 @@ export function guardStore(store: SessionStore, options: GuardStoreOptions): Gua
 
   function guard<R>(op: string, call: () => Promise<R>, fallback: R): Promise<R> {
     if (resting(op)) return Promise.resolve(fallback);
-    return settleWithin(started(call), timeoutMs, () => new StoreTimeout(timeoutMs)).catch((error: unknown) => {
+    return withTimeout(call, timeoutMs, () => new StoreTimeout(timeoutMs)).catch((error: unknown) => {
       failed(op, error);
       return fallback;
     });
